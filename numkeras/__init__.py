@@ -1,0 +1,3 @@
+"""numkeras: a deep-learning library written from scratch on NumPy, with the Keras API."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,557 @@
+"""Tensor operations with ``keras.ops`` names, each with its vector-Jacobian product beside it.
+
+Every op here does two things: compute its result with NumPy (vectorised; ``numkeras.naive``
+has the same ideas as readable loops), and say how a gradient flows back through it: the
+``vjp(g, wanted)`` closure receives the gradient ``g`` of the op's output and returns the
+gradient of each input whose ``wanted`` flag is set. ``record`` (in ``autodiff``) lets an open
+``GradientTape`` remember the pair. Broadcast operands need no care here: the tape sums
+gradients back to each operand's shape in one place (``autodiff.unbroadcast``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from numkeras.autodiff import Tensor, _floatx_asarray, record, value_of
+
+Axis = int | Sequence[int] | None
+
+
+# --- conversion ------------------------------------------------------------------------------
+def convert_to_tensor(x: Any, dtype: Any = None) -> Tensor:
+    """``x`` as a Tensor (Python float lists become float32, as Keras's floatx)."""
+    if isinstance(x, Tensor) and (dtype is None or x.dtype == np.dtype(dtype)):
+        return x
+    return Tensor(_floatx_asarray(value_of(x), dtype))
+
+
+def convert_to_numpy(x: Any) -> np.ndarray:
+    """``x`` as a NumPy array."""
+    return np.asarray(value_of(x))
+
+
+def _check_broadcast(name: str, a: Any, b: Any) -> None:
+    sa, sb = np.shape(a), np.shape(b)
+    try:
+        np.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise ValueError(
+            f"{name}: shapes {sa} and {sb} cannot be broadcast together "
+            f"(trailing axes must be equal or 1)"
+        ) from None
+
+
+def _binary(name: str, fn: Any, x: Any, y: Any) -> np.ndarray:
+    a, b = value_of(x), value_of(y)
+    try:
+        return fn(a, b)
+    except ValueError:
+        _check_broadcast(name, a, b)
+        raise
+
+
+# --- element-wise arithmetic -----------------------------------------------------------------
+def add(x: Any, y: Any) -> Tensor:
+    def vjp(g, wanted):
+        return g, g
+
+    return record(_binary("add", np.add, x, y), (x, y), vjp)
+
+
+def subtract(x: Any, y: Any) -> Tensor:
+    def vjp(g, wanted):
+        return g, (-g if wanted[1] else None)
+
+    return record(_binary("subtract", np.subtract, x, y), (x, y), vjp)
+
+
+def multiply(x: Any, y: Any) -> Tensor:
+    a, b = value_of(x), value_of(y)
+
+    def vjp(g, wanted):
+        return (g * b if wanted[0] else None), (g * a if wanted[1] else None)
+
+    return record(_binary("multiply", np.multiply, a, b), (x, y), vjp)
+
+
+def divide(x: Any, y: Any) -> Tensor:
+    a, b = value_of(x), value_of(y)
+
+    def vjp(g, wanted):
+        gx = g / b
+        return gx, (-gx * a / b if wanted[1] else None)
+
+    return record(_binary("divide", np.true_divide, a, b), (x, y), vjp)
+
+
+true_divide = divide
+
+
+def power(x: Any, y: Any) -> Tensor:
+    a, b = value_of(x), value_of(y)
+    out = _binary("power", np.power, a, b)
+
+    def vjp(g, wanted):
+        gx = g * b * np.power(a, b - 1) if wanted[0] else None
+        gy = g * out * np.log(np.where(a > 0, a, 1)) if wanted[1] else None
+        return gx, gy
+
+    return record(out, (x, y), vjp)
+
+
+def negative(x: Any) -> Tensor:
+    return record(np.negative(value_of(x)), (x,), lambda g, wanted: (-g,))
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 -- keras.ops name
+    a = value_of(x)
+    return record(np.abs(a), (x,), lambda g, wanted: (g * np.sign(a),))
+
+
+absolute = abs
+
+
+def sign(x: Any) -> Tensor:
+    return record(np.sign(value_of(x)), (x,), lambda g, wanted: (None,))
+
+
+def square(x: Any) -> Tensor:
+    a = value_of(x)
+    return record(np.square(a), (x,), lambda g, wanted: (2 * g * a,))
+
+
+def sqrt(x: Any) -> Tensor:
+    out = np.sqrt(value_of(x))
+    return record(out, (x,), lambda g, wanted: (g / (2 * out),))
+
+
+def exp(x: Any) -> Tensor:
+    out = np.exp(value_of(x))
+    return record(out, (x,), lambda g, wanted: (g * out,))
+
+
+def log(x: Any) -> Tensor:
+    a = value_of(x)
+    return record(np.log(a), (x,), lambda g, wanted: (g / a,))
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    """Element-wise larger value; where they tie, the gradient is split equally (as TF)."""
+    return _select_extreme("maximum", np.maximum, np.greater, x, y)
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    """Element-wise smaller value; where they tie, the gradient is split equally (as TF)."""
+    return _select_extreme("minimum", np.minimum, np.less, x, y)
+
+
+def _select_extreme(name: str, pick: Any, wins: Any, x: Any, y: Any) -> Tensor:
+    a, b = value_of(x), value_of(y)
+    out = _binary(name, pick, a, b)
+
+    def vjp(g, wanted):
+        share = np.where(wins(a, b), 1.0, np.where(a == b, 0.5, 0.0)).astype(g.dtype)
+        return (g * share if wanted[0] else None), (g * (1 - share) if wanted[1] else None)
+
+    return record(out, (x, y), vjp)
+
+
+def clip(x: Any, x_min: Any, x_max: Any) -> Tensor:
+    """Limit values to [x_min, x_max]; the gradient is zero where a value was clipped."""
+    a = value_of(x)
+    out = np.clip(a, x_min, x_max)
+
+    def vjp(g, wanted):
+        return (g * ((a >= x_min) & (a <= x_max)),)
+
+    return record(out, (x,), vjp)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    c = np.asarray(value_of(condition), dtype=bool)
+    out = np.where(c, value_of(x), value_of(y))
+
+    def vjp(g, wanted):
+        return None, (np.where(c, g, 0) if wanted[1] else None), (
+            np.where(c, 0, g) if wanted[2] else None
+        )
+
+    return record(out, (condition, x, y), vjp)
+
+
+def cast(x: Any, dtype: Any) -> Tensor:
+    a = np.asarray(value_of(x))
+    out = a.astype(dtype, copy=False)
+    differentiable = np.issubdtype(out.dtype, np.floating)
+    return record(out, (x,), lambda g, wanted: (g.astype(a.dtype) if differentiable else None,))
+
+
+def stop_gradient(x: Any) -> Tensor:
+    """The same value, but no gradient flows back through it."""
+    return Tensor(np.asarray(value_of(x)))
+
+
+# --- activations ---------------------------------------------------------------------------
+def relu(x: Any) -> Tensor:
+    """max(x, 0) element-wise: the seed's ``naive_relu``, vectorised."""
+    a = value_of(x)
+    out = np.maximum(a, 0)
+    return record(out, (x,), lambda g, wanted: (np.where(out > 0, g, 0),))
+
+
+def sigmoid(x: Any) -> Tensor:
+    """1 / (1 + exp(-x)), computed without overflow for large |x|."""
+    a = value_of(x)
+    z = np.exp(-np.abs(a))
+    out = np.where(a >= 0, 1 / (1 + z), z / (1 + z))
+    return record(out, (x,), lambda g, wanted: (g * out * (1 - out),))
+
+
+def tanh(x: Any) -> Tensor:
+    out = np.tanh(value_of(x))
+    return record(out, (x,), lambda g, wanted: (g * (1 - out * out),))
+
+
+def softplus(x: Any) -> Tensor:
+    """log(1 + exp(x)), stable for large |x|."""
+    a = value_of(x)
+    out = np.logaddexp(a, 0).astype(np.result_type(a, np.float32))
+    return record(out, (x,), lambda g, wanted: (g / (1 + np.exp(-a)),))
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``; the max is subtracted first, so it never overflows."""
+    a = value_of(x)
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+
+    def vjp(g, wanted):
+        return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+
+    return record(out, (x,), vjp)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """x - log(sum(exp(x))) along ``axis``, stable for large inputs (log-sum-exp trick)."""
+    a = value_of(x)
+    shifted = a - a.max(axis=axis, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def vjp(g, wanted):
+        return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+    return record(out, (x,), vjp)
+
+
+# --- products --------------------------------------------------------------------------------
+def matmul(x: Any, y: Any) -> Tensor:
+    """Matrix product (batched over leading axes, as ``np.matmul``)."""
+    a, b = value_of(x), value_of(y)
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        raise ValueError(f"matmul: operands must have rank >= 1, got shapes {np.shape(a)} and "
+                         f"{np.shape(b)}")
+    if np.shape(a)[-1] != np.shape(b)[-2 if b_nd > 1 else 0]:
+        raise ValueError(
+            f"matmul: shapes {np.shape(a)} and {np.shape(b)} are incompatible: the last axis "
+            f"of the first ({np.shape(a)[-1]}) must equal the "
+            f"{'second-to-last' if b_nd > 1 else 'only'} axis of the second"
+        )
+    out = np.matmul(a, b)
+
+    def vjp(g, wanted):
+        a2 = a[None, :] if a_nd == 1 else a
+        b2 = b[:, None] if b_nd == 1 else b
+        g2 = g
+        if a_nd == 1:
+            g2 = np.expand_dims(g2, -2)
+        if b_nd == 1:
+            g2 = np.expand_dims(g2, -1)
+        ga = gb = None
+        if wanted[0]:
+            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
+            ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],)) if a_nd == 1 else ga
+        if wanted[1]:
+            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
+            gb = gb.reshape(gb.shape[:-1]) if b_nd == 1 else gb
+        return ga, gb
+
+    return record(out, (x, y), vjp)
+
+
+def tensordot(x: Any, y: Any, axes: Any = 2) -> Tensor:
+    """Sum of products over the given axes of ``x`` and ``y`` (as ``np.tensordot``)."""
+    a, b = np.asarray(value_of(x)), np.asarray(value_of(y))
+    if isinstance(axes, int):
+        ax_a, ax_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        ax_a, ax_b = [list(np.atleast_1d(ax)) for ax in axes]
+    ax_a = [i % a.ndim for i in ax_a]
+    ax_b = [i % b.ndim for i in ax_b]
+    if [a.shape[i] for i in ax_a] != [b.shape[i] for i in ax_b]:
+        raise ValueError(
+            f"tensordot: shapes {a.shape} and {b.shape} do not match along axes {ax_a} and {ax_b}"
+        )
+    out = np.tensordot(a, b, axes=(ax_a, ax_b))
+    free_a = [i for i in range(a.ndim) if i not in ax_a]
+    free_b = [i for i in range(b.ndim) if i not in ax_b]
+
+    def vjp(g, wanted):
+        ga = gb = None
+        g_a_axes = list(range(len(free_a)))
+        g_b_axes = list(range(len(free_a), g.ndim))
+        if wanted[0]:
+            t = np.tensordot(g, b, axes=(g_b_axes, free_b))  # axes: free_a..., ax_a...
+            ga = np.transpose(t, np.argsort(free_a + ax_a))
+        if wanted[1]:
+            t = np.tensordot(a, g, axes=(free_a, g_a_axes))  # axes: ax_b-order..., free_b...
+            gb = np.transpose(t, np.argsort(ax_b + free_b))
+        return ga, gb
+
+    return record(out, (x, y), vjp)
+
+
+def dot(x: Any, y: Any) -> Tensor:
+    """The seed's dot product, with ``np.dot``'s rules: scalars multiply, vectors and matrices
+    contract the last axis of ``x`` with the second-to-last of ``y``."""
+    a_nd, b_nd = np.ndim(value_of(x)), np.ndim(value_of(y))
+    if a_nd == 0 or b_nd == 0:
+        return multiply(x, y)
+    if b_nd <= 2:
+        return matmul(x, y)
+    return tensordot(x, y, axes=([-1], [-2]))
+
+
+# --- reductions -------------------------------------------------------------------------------
+def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(a % ndim for a in axes) if ndim else ()
+
+
+def _keep(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
+    """Give a reduced gradient its reduced axes back (size 1) so it broadcasts to the input."""
+    return g if keepdims else np.expand_dims(g, axes)
+
+
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    a = np.asarray(value_of(x))
+    axes = _axes(axis, a.ndim)
+
+    def vjp(g, wanted):
+        return (np.broadcast_to(_keep(g, axes, keepdims), a.shape),)
+
+    return record(np.sum(a, axis=axes, keepdims=keepdims), (x,), vjp)
+
+
+def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    a = np.asarray(value_of(x))
+    axes = _axes(axis, a.ndim)
+    count = int(np.prod([a.shape[i] for i in axes])) if axes else 1
+    out = np.mean(a, axis=axes, keepdims=keepdims)
+    if np.issubdtype(a.dtype, np.floating):
+        out = out.astype(a.dtype, copy=False)
+
+    def vjp(g, wanted):
+        return (np.broadcast_to(_keep(g, axes, keepdims) / g.dtype.type(count), a.shape),)
+
+    return record(out, (x,), vjp)
+
+
+def _extreme(reduce: Any, x: Any, axis: Axis, keepdims: bool) -> Tensor:
+    a = np.asarray(value_of(x))
+    axes = _axes(axis, a.ndim)
+    out = reduce(a, axis=axes, keepdims=keepdims)
+
+    def vjp(g, wanted):
+        hit = a == _keep(out, axes, keepdims)
+        share = hit / hit.sum(axis=axes, keepdims=True)
+        return (_keep(g, axes, keepdims) * share.astype(g.dtype),)
+
+    return record(out, (x,), vjp)
+
+
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Largest value along ``axis``; ties share the gradient equally (as TF)."""
+    return _extreme(np.max, x, axis, keepdims)
+
+
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Smallest value along ``axis``; ties share the gradient equally (as TF)."""
+    return _extreme(np.min, x, axis, keepdims)
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    return Tensor(np.argmax(value_of(x), axis=axis, keepdims=keepdims))
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    return Tensor(np.argmin(value_of(x), axis=axis, keepdims=keepdims))
+
+
+# --- shapes -----------------------------------------------------------------------------------
+def reshape(x: Any, newshape: Sequence[int] | int) -> Tensor:
+    a = np.asarray(value_of(x))
+    try:
+        out = np.reshape(a, newshape)
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} values) "
+            f"into shape {tuple(np.atleast_1d(newshape))}"
+        ) from None
+    return record(out, (x,), lambda g, wanted: (np.reshape(g, a.shape),))
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
+    a = np.asarray(value_of(x))
+    inverse = None if axes is None else np.argsort(axes)
+    return record(np.transpose(a, axes), (x,), lambda g, wanted: (np.transpose(g, inverse),))
+
+
+def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
+    a = np.asarray(value_of(x))
+    return record(np.expand_dims(a, axis), (x,), lambda g, wanted: (np.reshape(g, a.shape),))
+
+
+def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
+    a = np.asarray(value_of(x))
+    try:
+        out = np.squeeze(a, axis)
+    except ValueError:
+        raise ValueError(f"squeeze: axis {axis} of shape {a.shape} does not have size 1") from None
+    return record(out, (x,), lambda g, wanted: (np.reshape(g, a.shape),))
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+    a = value_of(x)
+    try:
+        out = np.broadcast_to(a, tuple(shape))
+    except ValueError:
+        raise ValueError(
+            f"broadcast_to: cannot broadcast shape {np.shape(a)} to {tuple(shape)}"
+        ) from None
+    return record(out, (x,), lambda g, wanted: (g,))
+
+
+def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
+    arrays = [np.asarray(value_of(x)) for x in xs]
+    try:
+        out = np.concatenate(arrays, axis=axis)
+    except ValueError:
+        shapes = [a.shape for a in arrays]
+        raise ValueError(
+            f"concatenate: shapes {shapes} must match on every axis except axis {axis}"
+        ) from None
+    cuts = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+
+    def vjp(g, wanted):
+        return np.split(g, cuts, axis=axis)
+
+    return record(out, tuple(xs), vjp)
+
+
+def stack(xs: Sequence[Any], axis: int = 0) -> Tensor:
+    return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
+
+
+def take(x: Any, indices: Any, axis: int | None = None) -> Tensor:
+    """Gather entries of ``x`` at ``indices`` along ``axis`` (flattened when ``axis`` is None)."""
+    a = np.asarray(value_of(x))
+    idx = np.asarray(value_of(indices))
+    out = np.take(a, idx, axis=axis)
+
+    def vjp(g, wanted):
+        grad = np.zeros(a.size if axis is None else a.shape, dtype=g.dtype)
+        if axis is None:
+            np.add.at(grad, idx, g)
+            return grad.reshape(a.shape), None
+        moved = np.moveaxis(grad, axis, 0)
+        g_moved = np.moveaxis(g, list(range(axis, axis + idx.ndim)), list(range(idx.ndim)))
+        np.add.at(moved, idx, g_moved)
+        return grad, None
+
+    return record(out, (x, indices), vjp)
+
+
+def take_along_axis(x: Any, indices: Any, axis: int) -> Tensor:
+    a = np.asarray(value_of(x))
+    idx = np.asarray(value_of(indices))
+    out = np.take_along_axis(a, idx, axis=axis)
+
+    def vjp(g, wanted):
+        grad = np.zeros(a.shape, dtype=g.dtype)
+        where_ = list(np.indices(idx.shape, sparse=True))
+        where_[axis % a.ndim] = idx
+        np.add.at(grad, tuple(where_), g)
+        return grad, None
+
+    return record(out, (x, indices), vjp)
+
+
+def getitem(x: Any, key: Any) -> Tensor:
+    """``x[key]`` (basic and advanced indexing); the gradient scatters back, adding repeats."""
+    a = np.asarray(value_of(x))
+    if isinstance(key, Tensor):
+        key = key.value
+    out = a[key]
+
+    def vjp(g, wanted):
+        grad = np.zeros_like(a, dtype=g.dtype)
+        np.add.at(grad, key, g)
+        return (grad,)
+
+    return record(out, (x,), vjp)
+
+
+# --- comparisons (no gradient) ------------------------------------------------------------------
+def _compare(name: str, fn: Any, x: Any, y: Any) -> Tensor:
+    return Tensor(np.asarray(_binary(name, fn, x, y)))
+
+
+def equal(x: Any, y: Any) -> Tensor:
+    return _compare("equal", np.equal, x, y)
+
+
+def not_equal(x: Any, y: Any) -> Tensor:
+    return _compare("not_equal", np.not_equal, x, y)
+
+
+def greater(x: Any, y: Any) -> Tensor:
+    return _compare("greater", np.greater, x, y)
+
+
+def greater_equal(x: Any, y: Any) -> Tensor:
+    return _compare("greater_equal", np.greater_equal, x, y)
+
+
+def less(x: Any, y: Any) -> Tensor:
+    return _compare("less", np.less, x, y)
+
+
+def less_equal(x: Any, y: Any) -> Tensor:
+    return _compare("less_equal", np.less_equal, x, y)
+
+
+# --- creation (no gradient) -----------------------------------------------------------------------
+def zeros(shape: Sequence[int] | int, dtype: Any = "float32") -> Tensor:
+    return Tensor(np.zeros(shape, dtype=dtype))
+
+
+def ones(shape: Sequence[int] | int, dtype: Any = "float32") -> Tensor:
+    return Tensor(np.ones(shape, dtype=dtype))
+
+
+def zeros_like(x: Any, dtype: Any = None) -> Tensor:
+    return Tensor(np.zeros_like(value_of(x), dtype=dtype))
+
+
+def ones_like(x: Any, dtype: Any = None) -> Tensor:
+    return Tensor(np.ones_like(value_of(x), dtype=dtype))
+
+
+def shape(x: Any) -> tuple[int, ...]:
+    return tuple(np.shape(value_of(x)))

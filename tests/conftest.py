@@ -1,0 +1,40 @@
+"""Shared test fixtures: where the real data lives, and what to do when it is missing.
+
+Tests that need real data use the fixtures below. Outside CI they skip with a reason that
+says what to install; with ``NUMKERAS_REQUIRE_DATA=1`` (set by ``.ci/run``) they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MNIST_SAMPLE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "mnist-sample"
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+def require_data(path: Path, how_to_get_it: str) -> Path:
+    """Return ``path`` if it exists; otherwise skip (or fail under NUMKERAS_REQUIRE_DATA)."""
+    if path.exists():
+        return path
+    message = f"real data missing: {path} ({how_to_get_it})"
+    if os.environ.get("NUMKERAS_REQUIRE_DATA"):
+        pytest.fail(message + " -- NUMKERAS_REQUIRE_DATA is set, so this is an error")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def mnist_sample_dir() -> Path:
+    """The 5,000 real MNIST training digits and the official 10,000 test digits (IDX, gz)."""
+    return require_data(
+        MNIST_SAMPLE_DIR, "expected the project's shared data beside the checkout: ../shared/data"
+    )
+
+
+@pytest.fixture
+def fashion_mnist_dir() -> Path:
+    """Full-size Fashion-MNIST as installed by Debian's dataset-fashion-mnist package."""
+    return require_data(FASHION_MNIST_DIR, "install it with: apt-get install -y dataset-fashion-mnist")
