@@ -81,7 +81,8 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if dtype is not None and dtype != self.value.dtype:
             return self.value.astype(dtype)
-        return self.value.copy() if copy else self.value
+        value = np.asarray(self.value)
+        return value.copy() if copy else value
 
     def __len__(self) -> int:
         return len(self.value)

@@ -165,8 +165,7 @@ def transform_image(
     image = np.asarray(image)
     if image.ndim not in (2, 3):
         raise ValueError(
-            f"image must have shape (height, width) or (height, width, channels), "
-            f"got {image.shape}"
+            f"image must have shape (height, width) or (height, width, channels), got {image.shape}"
         )
     if interpolation not in ("nearest", "bilinear"):
         raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")

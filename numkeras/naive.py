@@ -26,10 +26,6 @@ from numpy.typing import ArrayLike
 # Helpers
 
 
-def _as_array(x: ArrayLike) -> np.ndarray:
-    return np.asarray(x)
-
-
 def _dtype_operand(x: ArrayLike) -> Any:
     """What to hand ``np.result_type``: Python numbers as they are, so NumPy treats them as
     "weak" (``float32 array + 2.0`` stays float32), everything else as an array."""
@@ -69,7 +65,7 @@ def relu(x: ArrayLike) -> Any:
     ``np.ndindex`` yields every index tuple of any shape, so one loop handles any rank.
     The input is never modified: the result is a new array of the same dtype.
     """
-    x = _as_array(x)
+    x = np.asarray(x)
     dtype = _result_dtype(x, 0)
     zero = dtype.type(0)
     result = np.array(x, dtype=dtype)  # a copy, so the caller's tensor is left alone
@@ -158,8 +154,8 @@ def expand_and_repeat(x: ArrayLike, shape: Sequence[int]) -> np.ndarray:
 def _elementwise(op: Callable[[Any, Any], Any], x: ArrayLike, y: ArrayLike) -> Any:
     """Broadcast ``x`` and ``y`` to a common shape, then apply ``op`` index by index."""
     dtype = _result_dtype(x, y)
-    x = _as_array(x).astype(dtype)
-    y = _as_array(y).astype(dtype)
+    x = np.asarray(x).astype(dtype)
+    y = np.asarray(y).astype(dtype)
     shape = broadcast_shapes(x.shape, y.shape)
     x = expand_and_repeat(x, shape)
     y = expand_and_repeat(y, shape)
@@ -201,7 +197,7 @@ def vector_dot(x: ArrayLike, y: ArrayLike) -> Any:
     Both vectors need the same number of entries. The sum is kept in the result dtype
     (``np.result_type(x, y)``), so float32 vectors give a float32 scalar, like ``np.dot``.
     """
-    x, y = _as_array(x), _as_array(y)
+    x, y = np.asarray(x), np.asarray(y)
     _require_ranks("vector_dot", x, y, 1, 1)
     if x.shape[0] != y.shape[0]:
         raise ValueError(
@@ -220,12 +216,11 @@ def matrix_vector_dot(x: ArrayLike, y: ArrayLike) -> np.ndarray:
 
     ``x`` has shape ``(n, m)`` and ``y`` shape ``(m,)``; the result has shape ``(n,)``.
     """
-    x, y = _as_array(x), _as_array(y)
+    x, y = np.asarray(x), np.asarray(y)
     _require_ranks("matrix_vector_dot", x, y, 2, 1)
     if x.shape[1] != y.shape[0]:
         raise ValueError(
-            f"matrix_vector_dot needs x.shape[1] == y.shape[0], got shapes {x.shape} and "
-            f"{y.shape}"
+            f"matrix_vector_dot needs x.shape[1] == y.shape[0], got shapes {x.shape} and {y.shape}"
         )
     result = np.zeros(x.shape[0], dtype=_result_dtype(x, y))
     for i in range(x.shape[0]):
@@ -239,7 +234,7 @@ def matrix_dot(x: ArrayLike, y: ArrayLike) -> np.ndarray:
     ``x`` has shape ``(n, m)`` and ``y`` shape ``(m, k)``; the result has shape ``(n, k)``.
     The number of columns of ``x`` must equal the number of rows of ``y``.
     """
-    x, y = _as_array(x), _as_array(y)
+    x, y = np.asarray(x), np.asarray(y)
     _require_ranks("matrix_dot", x, y, 2, 2)
     if x.shape[1] != y.shape[0]:
         raise ValueError(

@@ -1,0 +1,478 @@
+"""``Model``: compile / fit / evaluate / predict, the Keras training API.
+
+``fit`` is the seed's training loop, four steps per batch:
+
+1. draw a batch of samples ``x`` and targets ``y`` (the sample axis sliced, after shuffling);
+2. run the network on ``x`` -- the forward pass -- to get predictions ``y_pred``;
+3. measure the loss between ``y_pred`` and ``y``;
+4. compute the gradient of the loss with respect to every weight (backpropagation, by the
+   chain rule: ``GradientTape``) and move the weights a little against it (the optimizer).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from numkeras import callbacks as callbacks_module
+from numkeras import losses as losses_module
+from numkeras import metrics as metrics_module
+from numkeras import optimizers
+from numkeras.autodiff import GradientTape, Tensor, value_of
+from numkeras.layers.layer import Layer
+
+Batch = tuple[np.ndarray, Any, Any]
+
+
+class Model(Layer):
+    """A layer that can be trained. ``Sequential`` is the kind the seed uses."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.optimizer: Any = None
+        self.stop_training = False
+        self.history: Any = None
+        self.compiled = False
+        self._compile_config: dict | None = None
+
+    # --- compile ---------------------------------------------------------------------------
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        loss_weights: Any = None,
+        metrics: Sequence[Any] | None = None,
+        weighted_metrics: Sequence[Any] | None = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: Any = "auto",
+        auto_scale_loss: bool = True,
+    ) -> None:
+        """Choose how the model learns: the optimizer, the loss to minimise, and the metrics
+        to report. Keras's graph-compilation options are accepted and have no effect."""
+        if loss_weights is not None:
+            raise ValueError(
+                "compile: loss_weights is for models with several outputs; a Sequential model "
+                "has one output, so give a single `loss` instead"
+            )
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._loss_fn = None if loss is None else _as_loss(loss)
+        self._metric_ids = list(metrics or [])
+        self._weighted_metric_ids = list(weighted_metrics or [])
+        self._metrics: list[Any] | None = None  # resolved on the first batch (shapes known)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._compile_config = {
+            "optimizer": optimizers.serialize(self.optimizer),
+            "loss": _serialize_loss(loss),
+            "metrics": [m if isinstance(m, str) else getattr(m, "name", str(m))
+                        for m in self._metric_ids],
+        }
+        self.compiled = True
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"You must call `compile()` before using the model ({what}).")
+        if self._loss_fn is None and what != "predict":
+            raise ValueError(f"{what}: the model was compiled without a `loss`; pass loss=...")
+
+    def _resolve_metrics(self, y_true: Any, y_pred: Any) -> list[Any]:
+        if self._metrics is None:
+            resolved = []
+            for weighted, ids in ((False, self._metric_ids), (True, self._weighted_metric_ids)):
+                for identifier in ids:
+                    metric = _resolve_metric(identifier, self.loss, y_true, y_pred)
+                    metric._numkeras_weighted = weighted
+                    if weighted:
+                        metric.name = f"weighted_{metric.name}"
+                    resolved.append(metric)
+            self._metrics = resolved
+        return self._metrics
+
+    @property
+    def metrics(self) -> list[Any]:
+        if not self.compiled:
+            return []
+        return [self._loss_tracker] + list(self._metrics or [])
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _logs(self) -> dict[str, float]:
+        return {m.name: float(m.result()) for m in self.metrics}
+
+    # --- one step --------------------------------------------------------------------------
+    def compute_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        """The compiled loss plus every layer's regularization penalty."""
+        loss = self._loss_fn(y, y_pred, sample_weight=sample_weight)
+        for penalty in self.losses:
+            loss = loss + penalty
+        return loss
+
+    def train_step(self, x: np.ndarray, y: Any, sample_weight: Any = None) -> None:
+        """Steps 2-4 of the seed's loop for one batch, then the metrics."""
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        weights = self.trainable_weights
+        gradients = tape.gradient(loss, weights)
+        self.optimizer.apply(gradients, weights)
+        self._update_metrics(loss, y, y_pred, sample_weight, len(x))
+
+    def test_step(self, x: np.ndarray, y: Any, sample_weight: Any = None) -> None:
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._update_metrics(loss, y, y_pred, sample_weight, len(x))
+
+    def _update_metrics(self, loss: Any, y: Any, y_pred: Any, sample_weight: Any,
+                        batch_size: int) -> None:
+        self._loss_tracker.update_state(value_of(loss), sample_weight=batch_size)
+        y_pred = value_of(y_pred)
+        for metric in self._resolve_metrics(y, y_pred):
+            weights = sample_weight if metric._numkeras_weighted else None
+            metric.update_state(y, y_pred, sample_weight=weights)
+
+    # --- fit -------------------------------------------------------------------------------
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: Sequence[Any] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+    ) -> Any:
+        """Train for ``epochs`` passes over ``(x, y)``; returns a ``History``."""
+        self._require_compiled("fit")
+        batch_size = _check_batch_size(batch_size)
+        x, y, sample_weight = _check_data("fit", x, y, sample_weight, require_y=True)
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+        if validation_split and validation_data is None:
+            x, y, sample_weight, validation_data = _split_off_validation(
+                x, y, sample_weight, validation_split
+            )
+        if class_weight is not None:
+            sample_weight = _apply_class_weight(y, class_weight, sample_weight)
+        if validation_data is not None:
+            validation_data = _unpack_validation(validation_data)
+        verbose = _resolve_verbose(verbose)
+        steps = math.ceil(len(x) / batch_size)
+        if steps_per_epoch is not None:
+            steps = min(steps, int(steps_per_epoch))
+        self.stop_training = False
+        callback_list = callbacks_module.CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=steps,
+        )
+        callback_list.on_train_begin()
+        epoch_logs: dict[str, float] = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            batches = _batches(x, y, sample_weight, batch_size, shuffle, self.dtype)
+            for step, (xb, yb, swb) in zip(range(steps), batches):
+                callback_list.on_train_batch_begin(step)
+                self.train_step(xb, yb, swb)
+                callback_list.on_train_batch_end(step, self._logs())
+                if self.stop_training:
+                    break
+            epoch_logs = self._logs()
+            if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self.evaluate(
+                    *validation_data, batch_size=validation_batch_size or batch_size,
+                    steps=validation_steps, verbose=0, return_dict=True,
+                )
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(epoch_logs)
+        return self.history
+
+    # --- evaluate / predict ----------------------------------------------------------------
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: Sequence[Any] | None = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """Loss and metrics on ``(x, y)``: a scalar, ``[loss, *metrics]``, or a dict."""
+        self._require_compiled("evaluate")
+        batch_size = _check_batch_size(batch_size)
+        x, y, sample_weight = _check_data("evaluate", x, y, sample_weight, require_y=True)
+        verbose = _resolve_verbose(verbose)
+        n_steps = math.ceil(len(x) / batch_size)
+        if steps is not None:
+            n_steps = min(n_steps, int(steps))
+        callback_list = callbacks_module.CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=n_steps,
+        )
+        self.reset_metrics()
+        callback_list.on_test_begin()
+        batches = _batches(x, y, sample_weight, batch_size, False, self.dtype)
+        for step, (xb, yb, swb) in zip(range(n_steps), batches):
+            callback_list.on_test_batch_begin(step)
+            self.test_step(xb, yb, swb)
+            callback_list.on_test_batch_end(step, self._logs())
+        logs = self._logs()
+        callback_list.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        steps: int | None = None,
+        callbacks: Sequence[Any] | None = None,
+    ) -> np.ndarray:
+        """The model's outputs for ``x``, computed batch by batch, as one NumPy array."""
+        batch_size = _check_batch_size(batch_size)
+        x, _, _ = _check_data("predict", x, None, None, require_y=False)
+        verbose = _resolve_verbose(verbose)
+        n_steps = math.ceil(len(x) / batch_size)
+        if steps is not None:
+            n_steps = min(n_steps, int(steps))
+        callback_list = callbacks_module.CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=n_steps,
+        )
+        callback_list.on_predict_begin()
+        outputs = []
+        batches = _batches(x, None, None, batch_size, False, self.dtype)
+        for step, (xb, _, _) in zip(range(n_steps), batches):
+            callback_list.on_predict_batch_begin(step)
+            out = np.asarray(value_of(self(xb, training=False)))
+            outputs.append(out)
+            callback_list.on_predict_batch_end(step, {"outputs": out})
+        callback_list.on_predict_end()
+        return np.concatenate(outputs, axis=0)
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        return self.predict(x, batch_size=len(x), verbose=0)
+
+    def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None,
+                       return_dict: bool = False) -> Any:
+        """One training step on exactly this batch; returns the loss (and metrics)."""
+        self._require_compiled("train_on_batch")
+        x, y, sample_weight = _check_data("train_on_batch", x, y, sample_weight, True)
+        self.reset_metrics()
+        self.train_step(_as_batch(x, self.dtype), y, sample_weight)
+        logs = self._logs()
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def test_on_batch(self, x: Any, y: Any, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        return self.evaluate(x, y, batch_size=len(x), sample_weight=sample_weight, verbose=0,
+                             return_dict=return_dict)
+
+    # --- saving ----------------------------------------------------------------------------
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+        """Architecture, weights and optimizer state in one ``.keras`` file (atomic write)."""
+        from numkeras.models import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+        """Only the weights, in a ``.weights.npz`` file (atomic write)."""
+        from numkeras.models import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: str | os.PathLike) -> None:
+        from numkeras.models import saving
+
+        saving.load_weights(self, filepath)
+
+    def get_compile_config(self) -> dict | None:
+        return self._compile_config
+
+
+# --- helpers: data -----------------------------------------------------------------------------
+def _check_batch_size(batch_size: Any) -> int:
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
+        raise TypeError(f"batch_size must be an integer, got {batch_size!r}")
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    return int(batch_size)
+
+
+def _to_array(name: str, value: Any) -> np.ndarray:
+    array = np.asarray(value_of(value))
+    if array.dtype == object:
+        raise TypeError(f"{name}: expected a numeric array, got an array of Python objects")
+    return array
+
+
+def _check_data(
+    where: str, x: Any, y: Any, sample_weight: Any, require_y: bool
+) -> tuple[np.ndarray, Any, Any]:
+    """Convert to arrays and check what can be checked before training touches a weight."""
+    if x is None:
+        raise ValueError(f"{where}: `x` is required")
+    x = _to_array("x", x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"{where}: `x` is empty (shape {x.shape}); there is nothing to train on")
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        bad = np.argwhere(~np.isfinite(x))
+        raise ValueError(
+            f"{where}: `x` contains {len(bad)} NaN or infinite values (first at index "
+            f"{tuple(int(i) for i in bad[0])}); clean the data before training"
+        )
+    if y is None:
+        if require_y:
+            raise ValueError(f"{where}: `y` (the targets) is required")
+    else:
+        y = _to_array("y", y)
+        if len(y) != len(x):
+            raise ValueError(
+                f"{where}: data cardinality is ambiguous: x has {len(x)} samples (shape "
+                f"{x.shape}) but y has {len(y)} (shape {y.shape}); make sure all arrays contain "
+                f"the same number of samples"
+            )
+    if sample_weight is not None:
+        sample_weight = _to_array("sample_weight", sample_weight)
+        if len(sample_weight) != len(x):
+            raise ValueError(
+                f"{where}: sample_weight has {len(sample_weight)} entries (shape "
+                f"{sample_weight.shape}) but x has {len(x)} samples"
+            )
+    return x, y, sample_weight
+
+
+def _as_batch(x: np.ndarray, dtype: str) -> np.ndarray:
+    """Inputs in the model's float type (images arrive as uint8, NumPy defaults to float64)."""
+    return x if x.dtype == dtype else x.astype(dtype)
+
+
+def _batches(
+    x: np.ndarray, y: Any, sample_weight: Any, batch_size: int, shuffle: bool, dtype: str
+) -> Iterator[Batch]:
+    """The seed's ``train_images[128 * n : 128 * (n + 1)]``, after an optional shuffle."""
+    n = len(x)
+    if shuffle:
+        from numkeras import random
+
+        order = random.generator().permutation(n)
+        for start in range(0, n, batch_size):
+            index = order[start:start + batch_size]
+            yield (
+                _as_batch(np.take(x, index, axis=0), dtype),
+                None if y is None else np.take(y, index, axis=0),
+                None if sample_weight is None else np.take(sample_weight, index, axis=0),
+            )
+    else:
+        for start in range(0, n, batch_size):
+            end = start + batch_size
+            yield (
+                _as_batch(x[start:end], dtype),
+                None if y is None else y[start:end],
+                None if sample_weight is None else sample_weight[start:end],
+            )
+
+
+def _split_off_validation(x: np.ndarray, y: Any, sample_weight: Any,
+                          fraction: float) -> tuple:
+    """Keras's rule: the validation set is the *last* ``fraction`` of samples, unshuffled."""
+    split = int(len(x) * (1 - fraction))
+    if split == 0 or split == len(x):
+        raise ValueError(
+            f"fit: validation_split={fraction} leaves {split} training and {len(x) - split} "
+            f"validation samples out of {len(x)}; both must be non-empty"
+        )
+    val_sw = None if sample_weight is None else sample_weight[split:]
+    train_sw = None if sample_weight is None else sample_weight[:split]
+    return x[:split], y[:split], train_sw, (x[split:], y[split:], val_sw)
+
+
+def _unpack_validation(data: Any) -> tuple:
+    if not isinstance(data, tuple | list) or len(data) not in (2, 3):
+        raise ValueError(
+            "fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+            f"val_sample_weight), got {type(data).__name__}"
+            + (f" of length {len(data)}" if isinstance(data, tuple | list) else "")
+        )
+    x_val, y_val = data[0], data[1]
+    sw = data[2] if len(data) == 3 else None
+    return x_val, y_val, sw
+
+
+def _apply_class_weight(y: np.ndarray, class_weight: dict, sample_weight: Any) -> np.ndarray:
+    """Per-sample weights from per-class weights (labels as integers or one-hot rows)."""
+    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y))
+    labels = labels.astype(np.int64)
+    missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    if missing:
+        raise ValueError(
+            f"fit: class_weight has no entry for class(es) {missing}; give a weight for every "
+            f"class that occurs in y"
+        )
+    table = np.zeros(int(labels.max()) + 1, dtype=np.float32)
+    for cls, weight in class_weight.items():
+        if 0 <= int(cls) < len(table):
+            table[int(cls)] = weight
+    weights = table[labels]
+    return weights if sample_weight is None else weights * sample_weight
+
+
+def _resolve_verbose(verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return int(verbose)
+
+
+# --- helpers: losses and metrics ------------------------------------------------------------
+def _as_loss(identifier: Any) -> Callable:
+    """A loss object whose call reduces to one scalar (Keras wraps loss functions the same)."""
+    loss = losses_module.get(identifier)
+    if isinstance(loss, losses_module.Loss):
+        return loss
+    return losses_module.LossFunctionWrapper(loss, name=getattr(loss, "__name__", "loss"))
+
+
+def _serialize_loss(loss: Any) -> Any:
+    if loss is None or isinstance(loss, str):
+        return loss
+    return losses_module.serialize(loss)
+
+
+def _resolve_metric(identifier: Any, loss: Any, y_true: Any, y_pred: Any) -> Any:
+    if isinstance(identifier, str) and identifier in ("accuracy", "acc"):
+        return metrics_module.resolve_accuracy(loss, np.shape(y_true), np.shape(y_pred))
+    return metrics_module.get(identifier)
