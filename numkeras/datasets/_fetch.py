@@ -87,41 +87,16 @@ def verify_sha256(path: Path, expected: str | None) -> None:
 
 @contextmanager
 def atomic_write(dest: Path) -> Iterator[IO[bytes]]:
-    """Yield a temporary file beside ``dest``, renamed onto it only if the block succeeds.
+    """``numkeras.utils.file_utils.atomic_write``, with I/O errors as ``DatasetError``."""
+    from numkeras.utils.file_utils import atomic_write as write_atomically
 
-    On any failure the temporary file is removed and ``dest`` is left as it was. I/O
-    errors become ``DatasetError`` naming ``dest``.
-    """
-    import tempfile
-
-    dest = Path(dest)
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tempfile.NamedTemporaryFile(
-            dir=dest.parent, prefix=f".{dest.name}.", suffix=".part", delete=False
-        )
+        with write_atomically(dest) as out:
+            yield out
     except OSError as exc:
         raise DatasetError(
-            f"cannot write to directory {dest.parent}: {exc.strerror or exc}; "
-            "choose a writable location (for the cache: set NUMKERAS_HOME)"
+            f"{exc}; choose a writable location (for the cache: set NUMKERAS_HOME)"
         ) from exc
-    try:
-        with tmp:
-            yield tmp
-        os.replace(tmp.name, dest)
-    except OSError as exc:
-        _remove_quietly(tmp.name)
-        raise DatasetError(f"cannot write {dest}: {exc}") from exc
-    except BaseException:
-        _remove_quietly(tmp.name)
-        raise
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 class Progress:

@@ -198,8 +198,10 @@ class Model(Layer):
                     break
             epoch_logs = self._logs()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                x_val, y_val, sw_val = validation_data
                 val_logs = self.evaluate(
-                    *validation_data, batch_size=validation_batch_size or batch_size,
+                    x_val, y_val, sample_weight=sw_val,
+                    batch_size=validation_batch_size or batch_size,
                     steps=validation_steps, verbose=0, return_dict=True,
                 )
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -473,6 +475,4 @@ def _serialize_loss(loss: Any) -> Any:
 
 
 def _resolve_metric(identifier: Any, loss: Any, y_true: Any, y_pred: Any) -> Any:
-    if isinstance(identifier, str) and identifier in ("accuracy", "acc"):
-        return metrics_module.resolve_accuracy(loss, np.shape(y_true), np.shape(y_pred))
-    return metrics_module.get(identifier)
+    return metrics_module.get_metric(identifier, np.shape(y_true), np.shape(y_pred), loss=loss)

@@ -11,11 +11,9 @@ destroys the previous file.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +24,7 @@ import numpy as np
 import numkeras
 from numkeras import losses as losses_module
 from numkeras import optimizers
+from numkeras.utils.file_utils import atomic_write
 
 CONFIG = "config.json"
 WEIGHTS = "model.weights.npz"
@@ -37,30 +36,13 @@ class ModelFileError(ValueError):
     """A file that should hold a numkeras model or weights does not (or is damaged)."""
 
 
-def atomic_write(filepath: str | os.PathLike, write: Callable[[IO[bytes]], None],
-                 overwrite: bool = True) -> None:
-    """Call ``write(file)`` on a temporary file, then rename it to ``filepath``."""
+def _write_file(filepath: str | os.PathLike, write: Callable[[IO[bytes]], None],
+                overwrite: bool) -> None:
     path = Path(filepath)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists and overwrite=False")
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot save to {path}: directory {directory} does not exist")
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise OSError(f"cannot save to {path}: directory {directory} is not writable "
-                      f"({error.strerror})") from error
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
+    with atomic_write(path) as handle:
+        write(handle)
 
 
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -106,7 +88,7 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) 
             archive.writestr(WEIGHTS, _npz_bytes(_weight_arrays(model)))
             archive.writestr(OPTIMIZER, _npz_bytes(optimizer_state))
 
-    atomic_write(filepath, write, overwrite=overwrite)
+    _write_file(filepath, write, overwrite)
 
 
 def _open_archive(filepath: str | os.PathLike) -> tuple[dict, np.lib.npyio.NpzFile, Any]:
@@ -194,7 +176,7 @@ def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True
     """Write only the weights, to a ``.weights.npz`` file."""
     _check_suffix(filepath, ".weights.npz", "save_weights")
     payload = _npz_bytes(_weight_arrays(model))
-    atomic_write(filepath, lambda handle: handle.write(payload), overwrite=overwrite)
+    _write_file(filepath, lambda handle: handle.write(payload), overwrite)
 
 
 def load_weights(model: Any, filepath: str | os.PathLike) -> None:
