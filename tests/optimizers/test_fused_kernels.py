@@ -1,0 +1,188 @@
+"""The numba fused kernels compute bit-for-bit what the NumPy path computes, and numkeras falls
+back to NumPy whenever numba cannot be used."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from numkeras import optimizers
+from numkeras.autodiff import Variable
+from numkeras.optimizers import kernels
+
+SHAPE = (160, 128)  # 20,480 elements: above kernels.MIN_SIZE, so the fused path is eligible
+STEPS = 5
+
+
+def needs_numba():
+    pytest.importorskip("numba", reason="numba is not installed: only the NumPy path exists")
+
+
+def train(make, dtype, use_numba: bool, monkeypatch) -> tuple[list[np.ndarray], int]:
+    """STEPS updates of a big kernel and a small bias; the final state and how many updates of
+    the big kernel took the fused path."""
+    monkeypatch.setattr(kernels, "enabled", use_numba)
+    fused_runs = []
+    real_fused = kernels.fused
+
+    def counting_fused(name, arrays, scalars=()):
+        ran = real_fused(name, arrays, scalars)
+        if arrays[0].shape == SHAPE and name != "weight_decay":
+            fused_runs.append(ran)
+        return ran
+
+    monkeypatch.setattr(kernels, "fused", counting_fused)
+    rng = np.random.default_rng(7)
+    variables = [
+        Variable(rng.standard_normal(SHAPE).astype(dtype), name="kernel"),
+        Variable(rng.standard_normal(10).astype(dtype), name="bias"),
+    ]
+    optimizer = make()
+    for _ in range(STEPS):
+        grads = [rng.standard_normal(v.shape).astype(dtype) for v in variables]
+        optimizer.apply(grads, variables)
+    state = [v.numpy() for v in variables] + [v.numpy() for v in optimizer.variables]
+    return state, sum(fused_runs)
+
+
+CASES = {
+    "sgd": lambda: optimizers.SGD(0.1),
+    "sgd_momentum": lambda: optimizers.SGD(0.1, momentum=0.9),
+    "sgd_nesterov": lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+    "rmsprop": lambda: optimizers.RMSprop(),
+    "adagrad": lambda: optimizers.Adagrad(0.1),
+    "adam": lambda: optimizers.Adam(),
+    "adam_amsgrad": lambda: optimizers.Adam(amsgrad=True),
+    "adamw": lambda: optimizers.AdamW(0.01, weight_decay=0.1),
+    "nadam": lambda: optimizers.Nadam(),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_numba_and_numpy_paths_are_bit_identical_float32(name, monkeypatch):
+    needs_numba()
+    fused_state, fused_count = train(CASES[name], np.float32, True, monkeypatch)
+    numpy_state, numpy_count = train(CASES[name], np.float32, False, monkeypatch)
+    assert fused_count == STEPS, "the fused kernel did not run"
+    assert numpy_count == 0
+    for a, b in zip(fused_state, numpy_state):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["rmsprop", "adam"])
+def test_numba_and_numpy_paths_are_bit_identical_float64(name, monkeypatch):
+    needs_numba()
+    fused_state, fused_count = train(CASES[name], np.float64, True, monkeypatch)
+    numpy_state, _ = train(CASES[name], np.float64, False, monkeypatch)
+    assert fused_count == STEPS
+    for a, b in zip(fused_state, numpy_state):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("threads", [None, 2], ids=["all-cores", "two"])
+def test_more_threads_give_the_same_bits(threads, monkeypatch):
+    needs_numba()
+    import numba
+
+    threads_before = numba.get_num_threads()
+    monkeypatch.setattr(kernels, "threads", threads)
+    parallel, count = train(CASES["adam"], np.float32, True, monkeypatch)
+    assert count == STEPS and numba.get_num_threads() == threads_before
+    numpy_state, _ = train(CASES["adam"], np.float32, False, monkeypatch)
+    for a, b in zip(parallel, numpy_state):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_variants_without_a_kernel_take_the_numpy_path(monkeypatch):
+    _, count = train(lambda: optimizers.RMSprop(centered=True), np.float32, True, monkeypatch)
+    assert count == 0
+
+
+def test_small_foreign_or_non_contiguous_arrays_are_refused(monkeypatch):
+    monkeypatch.setattr(kernels, "enabled", True)
+    small = np.ones(100, np.float32)
+    assert not kernels.fused("sgd", (small, small.copy()), (0.1,))
+    big = np.ones((200, 200), np.float32)
+    assert not kernels.fused("sgd", (big, np.ones((200, 200), np.float64)), (0.1,))
+    fortran = np.ones((200, 200), np.float32, order="F")
+    assert not kernels.fused("sgd", (big, fortran), (0.1,))
+    assert not kernels.fused("sgd", (big[:, ::2], big[:, ::2].copy()), (0.1,))
+    ints = np.ones((200, 200), np.int64)
+    assert not kernels.fused("sgd", (ints, ints.copy()), (1,))
+
+
+def test_fortran_ordered_weight_still_trains_correctly(monkeypatch):
+    monkeypatch.setattr(kernels, "enabled", True)
+    w = Variable(np.zeros((200, 200), np.float32))
+    w.value = np.asfortranarray(w.value)
+    optimizers.SGD(0.5).apply([np.ones((200, 200), np.float32)], [w])
+    np.testing.assert_array_equal(w.numpy(), np.full((200, 200), -0.5, np.float32))
+
+
+def test_compile_failure_falls_back_to_numpy_with_one_warning(monkeypatch):
+    needs_numba()
+    monkeypatch.setattr(kernels, "enabled", True)
+    monkeypatch.setattr(kernels, "_unavailable", False)
+    jitted = kernels._jit()
+    assert jitted is not None
+
+    def broken(*args):
+        raise RuntimeError("simulated compiler failure")
+
+    monkeypatch.setitem(jitted, "sgd", broken)
+    w = Variable(np.zeros(SHAPE, np.float32))
+    g = np.ones(SHAPE, np.float32)
+    optimizer = optimizers.SGD(0.5)
+    with pytest.warns(RuntimeWarning, match="simulated compiler failure"):
+        optimizer.apply([g], [w])
+    np.testing.assert_array_equal(w.numpy(), np.full(SHAPE, -0.5, np.float32))
+    assert kernels.status().startswith("numpy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a second warning would now be an error
+        optimizer.apply([g], [w])
+    np.testing.assert_array_equal(w.numpy(), np.full(SHAPE, -1.0, np.float32))
+
+
+def run_python(code: str, **env: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+        timeout=120,
+    )
+    return result.stdout.strip()
+
+
+def test_importing_numkeras_does_not_import_numba():
+    code = "import sys, numkeras, numkeras.optimizers; print('numba' in sys.modules)"
+    assert run_python(code) == "False"
+
+
+def test_environment_variable_disables_the_fused_path():
+    code = (
+        "from numkeras.optimizers import kernels; import numpy as np; "
+        "a = np.ones(100000, np.float32); "
+        "print(kernels.enabled, kernels.fused('sgd', (a, a.copy()), (0.1,)), kernels.status())"
+    )
+    assert run_python(code, NUMKERAS_DISABLE_NUMBA="1") == (
+        "False False numpy (fused kernels disabled)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "threads"), [(None, 1), ("", 1), ("all", None), ("0", None), ("3", 3), ("lots", 1)]
+)
+def test_thread_count_from_the_environment(value, threads, monkeypatch):
+    if value is None:
+        monkeypatch.delenv("NUMKERAS_NUMBA_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("NUMKERAS_NUMBA_THREADS", value)
+    assert kernels._threads_from_environment() == threads
