@@ -260,11 +260,26 @@ class Variable(Tensor):
 
     def assign_add(self, delta: Any) -> Variable:
         """``self += delta``, in place."""
-        return self.assign(self.value + np.asarray(delta))
+        return self.assign(self.value + self._delta(delta, "assign_add"))
 
     def assign_sub(self, delta: Any) -> Variable:
         """``self -= delta``, in place (the seed's update step: move against the gradient)."""
-        return self.assign(self.value - np.asarray(delta))
+        return self.assign(self.value - self._delta(delta, "assign_sub"))
+
+    def _delta(self, delta: Any, method: str) -> np.ndarray:
+        """``delta`` as an array, if it broadcasts to this variable's shape (as in Keras)."""
+        d = np.asarray(delta.value if isinstance(delta, Tensor) else delta)
+        if d.shape != self.value.shape:
+            try:
+                fits = np.broadcast_shapes(d.shape, self.value.shape) == self.value.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(
+                    f"Variable {self.name!r}: {method} got a value of shape {d.shape}, which "
+                    f"does not broadcast to the variable's shape {self.value.shape}"
+                )
+        return d
 
     def __repr__(self) -> str:
         return f"<Variable name={self.name} shape={self.shape} dtype={self.dtype}>\n{self.value!r}"
@@ -306,7 +321,9 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
-    return grad.reshape(shape)
+    if grad.shape != shape:  # a VJP bug: never reshape it away silently
+        raise ValueError(f"a gradient of shape {grad.shape} cannot be summed to shape {shape}")
+    return grad
 
 
 def _shape_of(x: Any) -> tuple[int, ...]:
@@ -415,7 +432,7 @@ class GradientTape:
         for source in flat:
             g = grads.get(id(source))
             if g is None and unconnected_gradients == "zero":
-                g = np.zeros(_shape_of(source), dtype=np.result_type(value_of(source)))
+                g = Tensor(np.zeros(_shape_of(source), dtype=np.result_type(value_of(source))))
             elif g is not None:
                 g = Tensor(np.asarray(g).astype(np.result_type(value_of(source)), copy=False))
             results.append(g)
@@ -423,7 +440,8 @@ class GradientTape:
 
     def _backward(self, target: Any, sources: list, output_gradients: Any) -> dict[int, Any]:
         """The chain rule, walked iteratively in reverse recording order (a topological order)."""
-        source_ids = {id(s) for s in sources}
+        # A source the tape never watched (nor produced) has no gradient, as in TensorFlow.
+        source_ids = {id(s) for s in sources if id(s) in self._watched}
         # Forward sweep: keep only records that lie on a path from a source.
         on_path = set(source_ids)
         relevant = []

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from numkeras.autodiff import Tensor, _floatx_asarray, record, value_of
+from numkeras.autodiff import Tensor, Variable, _floatx_asarray, record, value_of
 
 Axis = int | Sequence[int] | None
 
@@ -42,6 +42,17 @@ def _check_broadcast(name: str, a: Any, b: Any) -> None:
             f"{name}: shapes {sa} and {sb} cannot be broadcast together "
             f"(trailing axes must be equal or 1)"
         ) from None
+
+
+def _snapshot(out: Any, x: Any) -> Any:
+    """A copy of ``out`` if it is a view of a Variable, which ``assign`` changes in place.
+
+    Ops such as ``reshape`` or slicing return NumPy views; a Tensor is immutable, so it must
+    not see a later ``assign`` to the Variable it was read from.
+    """
+    if isinstance(x, Variable) and np.may_share_memory(out, x.value):
+        return out.copy()
+    return out
 
 
 def _binary(name: str, fn: Any, x: Any, y: Any) -> np.ndarray:
@@ -96,7 +107,7 @@ def power(x: Any, y: Any) -> Tensor:
 
     def vjp(g, wanted):
         gx = g * b * np.power(a, b - 1) if wanted[0] else None
-        gy = g * out * np.log(np.where(a > 0, a, 1)) if wanted[1] else None
+        gy = g * out * np.log(np.where(a > 0, a, 1).astype(out.dtype)) if wanted[1] else None
         return gx, gy
 
     return record(out, (x, y), vjp)
@@ -184,14 +195,14 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 
 def cast(x: Any, dtype: Any) -> Tensor:
     a = np.asarray(value_of(x))
-    out = a.astype(dtype, copy=False)
-    differentiable = np.issubdtype(out.dtype, np.floating)
+    out = _snapshot(a.astype(dtype, copy=False), x)
+    differentiable = np.issubdtype(out.dtype, np.floating) and np.issubdtype(a.dtype, np.floating)
     return record(out, (x,), lambda g, wanted: (g.astype(a.dtype) if differentiable else None,))
 
 
 def stop_gradient(x: Any) -> Tensor:
     """The same value, but no gradient flows back through it."""
-    return Tensor(np.asarray(value_of(x)))
+    return Tensor(_snapshot(np.asarray(value_of(x)), x))
 
 
 # --- activations ---------------------------------------------------------------------------
@@ -204,10 +215,13 @@ def relu(x: Any) -> Tensor:
 
 def sigmoid(x: Any) -> Tensor:
     """1 / (1 + exp(-x)), computed without overflow for large |x|."""
-    a = value_of(x)
-    z = np.exp(-np.abs(a))
-    out = np.where(a >= 0, 1 / (1 + z), z / (1 + z))
+    out = _sigmoid(value_of(x))
     return record(out, (x,), lambda g, wanted: (g * out * (1 - out),))
+
+
+def _sigmoid(a: Any) -> np.ndarray:
+    z = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + z), z / (1 + z))
 
 
 def tanh(x: Any) -> Tensor:
@@ -219,7 +233,7 @@ def softplus(x: Any) -> Tensor:
     """log(1 + exp(x)), stable for large |x|."""
     a = value_of(x)
     out = np.logaddexp(a, 0).astype(np.result_type(a, np.float32))
-    return record(out, (x,), lambda g, wanted: (g / (1 + np.exp(-a)),))
+    return record(out, (x,), lambda g, wanted: (g * _sigmoid(a),))
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
@@ -266,10 +280,10 @@ def matmul(x: Any, y: Any) -> Tensor:
         a2 = a[None, :] if a_nd == 1 else a
         b2 = b[:, None] if b_nd == 1 else b
         g2 = g
-        if a_nd == 1:
-            g2 = np.expand_dims(g2, -2)
         if b_nd == 1:
             g2 = np.expand_dims(g2, -1)
+        if a_nd == 1:
+            g2 = np.expand_dims(g2, -2)
         ga = gb = None
         if wanted[0]:
             ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
@@ -289,8 +303,8 @@ def tensordot(x: Any, y: Any, axes: Any = 2) -> Tensor:
         ax_a, ax_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
     else:
         ax_a, ax_b = [list(np.atleast_1d(ax)) for ax in axes]
-    ax_a = [i % a.ndim for i in ax_a]
-    ax_b = [i % b.ndim for i in ax_b]
+    ax_a = [int(i) % a.ndim for i in ax_a]
+    ax_b = [int(i) % b.ndim for i in ax_b]
     if [a.shape[i] for i in ax_a] != [b.shape[i] for i in ax_b]:
         raise ValueError(
             f"tensordot: shapes {a.shape} and {b.shape} do not match along axes {ax_a} and {ax_b}"
@@ -303,12 +317,12 @@ def tensordot(x: Any, y: Any, axes: Any = 2) -> Tensor:
         ga = gb = None
         g_a_axes = list(range(len(free_a)))
         g_b_axes = list(range(len(free_a), g.ndim))
-        if wanted[0]:
-            t = np.tensordot(g, b, axes=(g_b_axes, free_b))  # axes: free_a..., ax_a...
-            ga = np.transpose(t, np.argsort(free_a + ax_a))
-        if wanted[1]:
-            t = np.tensordot(a, g, axes=(free_a, g_a_axes))  # axes: ax_b-order..., free_b...
-            gb = np.transpose(t, np.argsort(ax_b + free_b))
+        if wanted[0]:  # t's axes: free_a..., then b's contracted axes in increasing order
+            t = np.tensordot(g, b, axes=(g_b_axes, free_b))
+            ga = np.transpose(t, np.argsort(free_a + [ax_a[i] for i in np.argsort(ax_b)]))
+        if wanted[1]:  # t's axes: a's contracted axes in increasing order, then free_b...
+            t = np.tensordot(a, g, axes=(free_a, g_a_axes))
+            gb = np.transpose(t, np.argsort([ax_b[i] for i in np.argsort(ax_a)] + free_b))
         return ga, gb
 
     return record(out, (x, y), vjp)
@@ -401,20 +415,22 @@ def reshape(x: Any, newshape: Sequence[int] | int) -> Tensor:
     except ValueError:
         raise ValueError(
             f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} values) "
-            f"into shape {tuple(np.atleast_1d(newshape))}"
+            f"into shape {tuple(int(n) for n in np.atleast_1d(newshape))}"
         ) from None
-    return record(out, (x,), lambda g, wanted: (np.reshape(g, a.shape),))
+    return record(_snapshot(out, x), (x,), lambda g, wanted: (np.reshape(g, a.shape),))
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     a = np.asarray(value_of(x))
-    inverse = None if axes is None else np.argsort(axes)
-    return record(np.transpose(a, axes), (x,), lambda g, wanted: (np.transpose(g, inverse),))
+    inverse = None if axes is None else np.argsort([i % a.ndim for i in axes])
+    out = _snapshot(np.transpose(a, axes), x)
+    return record(out, (x,), lambda g, wanted: (np.transpose(g, inverse),))
 
 
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
     a = np.asarray(value_of(x))
-    return record(np.expand_dims(a, axis), (x,), lambda g, wanted: (np.reshape(g, a.shape),))
+    out = _snapshot(np.expand_dims(a, axis), x)
+    return record(out, (x,), lambda g, wanted: (np.reshape(g, a.shape),))
 
 
 def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
@@ -423,7 +439,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
         out = np.squeeze(a, axis)
     except ValueError:
         raise ValueError(f"squeeze: axis {axis} of shape {a.shape} does not have size 1") from None
-    return record(out, (x,), lambda g, wanted: (np.reshape(g, a.shape),))
+    return record(_snapshot(out, x), (x,), lambda g, wanted: (np.reshape(g, a.shape),))
 
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
@@ -434,7 +450,7 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
         raise ValueError(
             f"broadcast_to: cannot broadcast shape {np.shape(a)} to {tuple(shape)}"
         ) from None
-    return record(out, (x,), lambda g, wanted: (g,))
+    return record(_snapshot(out, x), (x,), lambda g, wanted: (g,))
 
 
 def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
@@ -469,8 +485,9 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Tensor:
         if axis is None:
             np.add.at(grad, idx, g)
             return grad.reshape(a.shape), None
-        moved = np.moveaxis(grad, axis, 0)
-        g_moved = np.moveaxis(g, list(range(axis, axis + idx.ndim)), list(range(idx.ndim)))
+        ax = axis % a.ndim
+        moved = np.moveaxis(grad, ax, 0)
+        g_moved = np.moveaxis(g, list(range(ax, ax + idx.ndim)), list(range(idx.ndim)))
         np.add.at(moved, idx, g_moved)
         return grad, None
 
@@ -483,9 +500,12 @@ def take_along_axis(x: Any, indices: Any, axis: int) -> Tensor:
     out = np.take_along_axis(a, idx, axis=axis)
 
     def vjp(g, wanted):
-        grad = np.zeros(a.shape, dtype=g.dtype)
-        where_ = list(np.indices(idx.shape, sparse=True))
-        where_[axis % a.ndim] = idx
+        # ``indices`` may broadcast against ``x`` on the other axes: scatter into the output's
+        # shape there; the tape then sums any stretched axis back to ``x``'s shape.
+        ax = axis % a.ndim
+        grad = np.zeros(out.shape[:ax] + a.shape[ax : ax + 1] + out.shape[ax + 1 :], g.dtype)
+        where_ = list(np.indices(out.shape, sparse=True))
+        where_[ax] = idx
         np.add.at(grad, tuple(where_), g)
         return grad, None
 
@@ -497,7 +517,7 @@ def getitem(x: Any, key: Any) -> Tensor:
     a = np.asarray(value_of(x))
     if isinstance(key, Tensor):
         key = key.value
-    out = a[key]
+    out = _snapshot(a[key], x)
 
     def vjp(g, wanted):
         grad = np.zeros_like(a, dtype=g.dtype)

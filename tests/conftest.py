@@ -37,4 +37,6 @@ def mnist_sample_dir() -> Path:
 @pytest.fixture
 def fashion_mnist_dir() -> Path:
     """Full-size Fashion-MNIST as installed by Debian's dataset-fashion-mnist package."""
-    return require_data(FASHION_MNIST_DIR, "install it with: apt-get install -y dataset-fashion-mnist")
+    return require_data(
+        FASHION_MNIST_DIR, "install it with: apt-get install -y dataset-fashion-mnist"
+    )
