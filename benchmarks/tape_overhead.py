@@ -169,8 +169,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     print(f"    backward (VJP replay)     {a['backward']:6.2f} us/op")
 
     b = seed_network_step(args.repeats)
-    print(f"(b) seed network forward+backward, batch {BATCH}, float32 "
-          f"(median of {args.repeats}):")
+    print(f"(b) seed network forward+backward, batch {BATCH}, float32 (median of {args.repeats}):")
     print(f"    GradientTape              {b['tape']:6.2f} ms")
     print(f"    hand-written NumPy        {b['hand']:6.2f} ms")
     print(f"    -> ratio tape / hand      {b['ratio']:6.2f}x")
