@@ -32,7 +32,7 @@ import numpy as np
 from numkeras import ops
 from numkeras.autodiff import Tensor, value_of
 
-EPSILON = 1e-7  # keras.backend.epsilon(): probabilities are clipped to [EPSILON, 1 - EPSILON]
+EPSILON = ops.EPSILON  # Keras's backend epsilon, shared with ops.categorical_crossentropy
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -152,12 +152,7 @@ def categorical_crossentropy(
         )
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
-    if from_logits:
-        log_prob = ops.log_softmax(y_pred, axis=axis)
-    else:
-        prob = ops.divide(y_pred, ops.sum(y_pred, axis=axis, keepdims=True))
-        log_prob = ops.log(_clip_probabilities(prob))
-    return ops.sum(ops.multiply(_negated(y_true), log_prob), axis=axis)
+    return ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
 
 
 def sparse_categorical_crossentropy(

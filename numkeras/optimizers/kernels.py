@@ -169,17 +169,23 @@ def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) 
         return False
     flat = [a.reshape(-1) for a in arrays]
     cast = [dtype.type(s) for s in scalars]
-    previous = _numba.get_num_threads()
-    if threads is not None:
-        _numba.set_num_threads(max(1, min(threads, _numba.config.NUMBA_NUM_THREADS)))
+    _use_thread_count()
     try:
         kernels[name](*flat, *cast)  # numba compiles (or loads from cache) on the first call
     except Exception as error:  # any compile failure means: use NumPy
         _give_up(f"compiling the {name!r} kernel failed ({type(error).__name__}: {error})")
         return False
-    finally:
-        _numba.set_num_threads(previous)
     return True
+
+
+def _use_thread_count() -> None:
+    """Give numba ``threads`` threads in the calling thread. numba's count is per calling
+    thread and costs tens of microseconds to change, so it is set only when it differs (and
+    is not restored: it only affects numba-parallel code run from this thread)."""
+    wanted = _numba.config.NUMBA_NUM_THREADS if threads is None else threads
+    wanted = max(1, min(wanted, _numba.config.NUMBA_NUM_THREADS))
+    if _numba.get_num_threads() != wanted:
+        _numba.set_num_threads(wanted)
 
 
 def _jit() -> dict[str, Callable[..., None]] | None:

@@ -42,6 +42,8 @@ LearningRate = float | LearningRateSchedule | Callable[[], Any]
 
 def cast_scalar(x: Any, dtype: np.dtype) -> np.generic:
     """A scalar (number, NumPy scalar, 0-d Tensor) as a NumPy scalar of ``dtype``."""
+    if isinstance(x, float | int | np.generic):  # the common case, on every step: keep it cheap
+        return np.dtype(dtype).type(x)
     return np.dtype(dtype).type(np.asarray(value_of(x)))
 
 
