@@ -39,11 +39,15 @@ class Contender:
     name: str
     script: str
     args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()  # extra environment variables for its process
 
 
 CONTENDERS = (
     Contender("hand_numpy", "hand_numpy.py"),
     Contender("numkeras", "numkeras_seed.py", ("--framework", "numkeras")),
+    # numkeras without its optional numba kernels: the pure-NumPy path, and its memory use.
+    Contender("numkeras_numpy", "numkeras_seed.py", ("--framework", "numkeras"),
+              (("NUMKERAS_DISABLE_NUMBA", "1"),)),
     Contender("torch_cpu", "torch_cpu.py"),
     Contender("keras", "numkeras_seed.py", ("--framework", "keras")),
     Contender("blas_only", "blas_only.py"),
@@ -211,7 +215,8 @@ def run_one(contender: Contender, args: argparse.Namespace, seed: int) -> dict[s
     busy0, total0 = _cpu_jiffies()
     cpu0, start = _children_cpu_s(), time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=args.timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=args.timeout,
+                              env={**os.environ, **dict(contender.env)})
         returncode, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
     except subprocess.TimeoutExpired as exc:
         returncode = None

@@ -349,12 +349,7 @@ def _check_data(
     x = _to_array("x", x)
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"{where}: `x` is empty (shape {x.shape}); there is nothing to train on")
-    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-        bad = np.argwhere(~np.isfinite(x))
-        raise ValueError(
-            f"{where}: `x` contains {len(bad)} NaN or infinite values (first at index "
-            f"{tuple(int(i) for i in bad[0])}); clean the data before training"
-        )
+    _check_finite(where, x)
     if y is None:
         if require_y:
             raise ValueError(f"{where}: `y` (the targets) is required")
@@ -374,6 +369,20 @@ def _check_data(
                 f"{sample_weight.shape}) but x has {len(x)} samples"
             )
     return x, y, sample_weight
+
+
+def _check_finite(where: str, x: np.ndarray, rows_per_chunk: int = 4096) -> None:
+    """Raise on NaN or infinity in ``x``, checked in chunks (no temporary the size of x)."""
+    if not np.issubdtype(x.dtype, np.floating):
+        return
+    for start in range(0, len(x), rows_per_chunk):
+        chunk = x[start:start + rows_per_chunk]
+        if not np.isfinite(chunk).all():
+            bad = np.argwhere(~np.isfinite(x))
+            raise ValueError(
+                f"{where}: `x` contains {len(bad)} NaN or infinite values (first at index "
+                f"{tuple(int(i) for i in bad[0])}); clean the data before training"
+            )
 
 
 def _as_batch(x: np.ndarray, dtype: str) -> np.ndarray:
