@@ -260,11 +260,14 @@ class Variable(Tensor):
 
     def assign_add(self, delta: Any) -> Variable:
         """``self += delta``, in place."""
-        return self.assign(self.value + self._delta(delta, "assign_add"))
+        np.add(self.value, self._delta(delta, "assign_add"), out=self.value, casting="unsafe")
+        return self
 
     def assign_sub(self, delta: Any) -> Variable:
         """``self -= delta``, in place (the seed's update step: move against the gradient)."""
-        return self.assign(self.value - self._delta(delta, "assign_sub"))
+        np.subtract(self.value, self._delta(delta, "assign_sub"), out=self.value,
+                    casting="unsafe")
+        return self
 
     def _delta(self, delta: Any, method: str) -> np.ndarray:
         """``delta`` as an array, if it broadcasts to this variable's shape (as in Keras)."""

@@ -22,7 +22,9 @@ def set_seed(seed: int) -> None:
     """Reseed numkeras's generator, Python's ``random`` and NumPy's global generator."""
     global _generator
     if not isinstance(seed, int | np.integer) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+        raise ValueError(  # Keras raises ValueError here
+            f"Expected `seed` to be an integer, got {seed!r} (of type {type(seed).__name__})"
+        )
     _generator = np.random.default_rng(int(seed))
     _python_random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)

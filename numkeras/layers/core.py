@@ -146,7 +146,12 @@ class Reshape(Layer):
 
     def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.target_shape = tuple(target_shape)
+        self.target_shape = tuple(int(d) for d in target_shape)
+        if self.target_shape.count(-1) > 1 or any(d <= 0 and d != -1 for d in self.target_shape):
+            raise ValueError(
+                f"Reshape: target_shape must hold positive sizes and at most one -1 (the size "
+                f"to infer), got {tuple(target_shape)}"
+            )
 
     def call(self, inputs: Any, training: bool = False) -> Tensor:
         shape = np.shape(value_of(inputs))

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from numkeras import initializers, ops, regularizers
-from numkeras.autodiff import Tensor, Variable
+from numkeras.autodiff import Tensor, Variable, value_of
 
 _name_counts: defaultdict[str, int] = defaultdict(int)
 
@@ -146,12 +146,21 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} must implement call()")
 
     def __call__(self, inputs: Any, training: bool = False) -> Any:
+        inputs = self._autocast(inputs)
         if not self.built:
             shape = tuple(np.shape(inputs))
             self._build_shape = (None,) + shape[1:]
             self.build(self._build_shape)
             self.built = True
         return self.call(inputs, training=training)
+
+    def _autocast(self, inputs: Any) -> Any:
+        """Keras's autocast: floating inputs in another float type (NumPy's float64, say)
+        are cast to the layer's dtype; integer inputs and everything else pass unchanged."""
+        dtype = getattr(value_of(inputs), "dtype", None)
+        if dtype is not None and dtype != self.dtype and np.issubdtype(dtype, np.floating):
+            return ops.cast(inputs, self.dtype)
+        return inputs
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """The output shape for an input shape, found by calling the layer on zeros."""

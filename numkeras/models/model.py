@@ -64,6 +64,11 @@ class Model(Layer):
         self._loss_fn = None if loss is None else _as_loss(loss)
         self._metric_ids = list(metrics or [])
         self._weighted_metric_ids = list(weighted_metrics or [])
+        for identifier in self._metric_ids + self._weighted_metric_ids:
+            # Metrics resolve on the first batch (they depend on the labels' shape); a
+            # misspelled name must fail here, before a training step has changed any weight.
+            if isinstance(identifier, str) and identifier.lower() not in ("accuracy", "acc"):
+                metrics_module.get(identifier)
         self._metrics: list[Any] | None = None  # resolved on the first batch (shapes known)
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._compile_config = {
@@ -227,14 +232,8 @@ class Model(Layer):
         self._require_compiled("evaluate")
         batch_size = _check_batch_size(batch_size)
         x, y, sample_weight = _check_data("evaluate", x, y, sample_weight, require_y=True)
-        verbose = _resolve_verbose(verbose)
-        n_steps = math.ceil(len(x) / batch_size)
-        if steps is not None:
-            n_steps = min(n_steps, int(steps))
-        callback_list = callbacks_module.CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-            steps=n_steps,
-        )
+        n_steps, callback_list = self._inference_loop_setup(x, batch_size, verbose, steps,
+                                                            callbacks)
         self.reset_metrics()
         callback_list.on_test_begin()
         batches = _batches(x, y, sample_weight, batch_size, False, self.dtype)
@@ -260,14 +259,8 @@ class Model(Layer):
         """The model's outputs for ``x``, computed batch by batch, as one NumPy array."""
         batch_size = _check_batch_size(batch_size)
         x, _, _ = _check_data("predict", x, None, None, require_y=False)
-        verbose = _resolve_verbose(verbose)
-        n_steps = math.ceil(len(x) / batch_size)
-        if steps is not None:
-            n_steps = min(n_steps, int(steps))
-        callback_list = callbacks_module.CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-            steps=n_steps,
-        )
+        n_steps, callback_list = self._inference_loop_setup(x, batch_size, verbose, steps,
+                                                            callbacks)
         callback_list.on_predict_begin()
         outputs = []
         batches = _batches(x, None, None, batch_size, False, self.dtype)
@@ -278,6 +271,19 @@ class Model(Layer):
             callback_list.on_predict_batch_end(step, {"outputs": out})
         callback_list.on_predict_end()
         return np.concatenate(outputs, axis=0)
+
+    def _inference_loop_setup(self, x: np.ndarray, batch_size: int, verbose: Any,
+                              steps: int | None, callbacks: Any) -> tuple[int, Any]:
+        """The number of batches, and the callbacks (with a progress bar unless verbose=0)."""
+        verbose = _resolve_verbose(verbose)
+        n_steps = math.ceil(len(x) / batch_size)
+        if steps is not None:
+            n_steps = min(n_steps, int(steps))
+        callback_list = callbacks_module.CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=n_steps,
+        )
+        return n_steps, callback_list
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
         return self.predict(x, batch_size=len(x), verbose=0)
@@ -443,20 +449,14 @@ def _unpack_validation(data: Any) -> tuple:
 
 
 def _apply_class_weight(y: np.ndarray, class_weight: dict, sample_weight: Any) -> np.ndarray:
-    """Per-sample weights from per-class weights (labels as integers or one-hot rows)."""
+    """Per-sample weights from per-class weights, as Keras 3: labels are integers, ``(n, 1)``
+    columns or one-hot rows (rounded to the nearest class); a class that ``class_weight``
+    does not mention weighs 1."""
     labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y))
-    labels = labels.astype(np.int64)
-    missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
-    if missing:
-        raise ValueError(
-            f"fit: class_weight has no entry for class(es) {missing}; give a weight for every "
-            f"class that occurs in y"
-        )
-    table = np.zeros(int(labels.max()) + 1, dtype=np.float32)
+    labels = np.round(labels).astype(np.int64)
+    weights = np.ones(len(labels), dtype=np.float32)
     for cls, weight in class_weight.items():
-        if 0 <= int(cls) < len(table):
-            table[int(cls)] = weight
-    weights = table[labels]
+        weights[labels == int(cls)] = weight
     return weights if sample_weight is None else weights * sample_weight
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -146,30 +147,27 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
             optimizer.build(model.trainable_weights)
             values = [optimizer_state[k] for k in sorted(optimizer_state.files)]
             if len(values) != len(optimizer.variables):
-                raise ModelFileError(
-                    f"{filepath}: the optimizer state has {len(values)} arrays, but the "
-                    f"optimizer has {len(optimizer.variables)} variables"
+                # Keras's rule: the model itself is fine (its trainable weights changed after
+                # the optimizer was built, say), so warn and keep a fresh optimizer.
+                warnings.warn(
+                    f"{filepath}: skipping variable loading for optimizer "
+                    f"{optimizer.name!r}, because it has {len(optimizer.variables)} variables "
+                    f"whereas the saved optimizer has {len(values)} variables; training will "
+                    f"continue with a fresh optimizer",
+                    stacklevel=2,
                 )
-            for variable, value in zip(optimizer.variables, values):
-                variable.assign(value)
+            else:
+                for variable, value in zip(optimizer.variables, values):
+                    variable.assign(value)
     return model
 
 
 def _assign_weights(model: Any, arrays: list[np.ndarray], filepath: Any) -> None:
-    own = model.weights
-    if len(arrays) != len(own):
-        raise ModelFileError(
-            f"{filepath} holds {len(arrays)} weight arrays, but model {model.name!r} has "
-            f"{len(own)} weights"
-        )
-    for variable, array in zip(own, arrays):
-        if array.shape != variable.shape:
-            raise ModelFileError(
-                f"{filepath}: weight {variable.name!r} has shape {variable.shape} in the model "
-                f"but {array.shape} in the file"
-            )
-    for variable, array in zip(own, arrays):
-        variable.assign(array)
+    """``model.set_weights``, its count and shape errors reported against the file."""
+    try:
+        model.set_weights(arrays)
+    except ValueError as error:
+        raise ModelFileError(f"{filepath} does not fit model {model.name!r}: {error}") from error
 
 
 def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
