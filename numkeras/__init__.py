@@ -11,10 +11,11 @@ its gradient), ``autodiff`` (``GradientTape``: backpropagation by the chain rule
 module per Keras concept.
 """
 
+from typing import Any
+
 from numkeras import (
     activations,
     callbacks,
-    datasets,
     initializers,
     layers,
     losses,
@@ -37,3 +38,13 @@ __all__ = [
     "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models", "ops",
     "optimizers", "random", "regularizers", "utils",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # `numkeras.datasets` (hashing, paths, downloads) is imported on first use, which keeps
+    # `import numkeras` fast; `from numkeras.datasets import mnist` works as usual.
+    if name == "datasets":
+        import importlib
+
+        return importlib.import_module("numkeras.datasets")
+    raise AttributeError(f"module 'numkeras' has no attribute {name!r}")

@@ -18,8 +18,6 @@ Differences from Keras 3, all deliberate:
 
 from __future__ import annotations
 
-import csv
-import inspect
 import math
 import os
 import sys
@@ -855,7 +853,7 @@ class CSVLogger(Callback):
         self.sep = separator
         self.filename = os.fspath(filename)
         self.append = append
-        self.writer: csv.DictWriter[str] | None = None
+        self.writer: Any = None  # a csv.DictWriter once the file is open
         self.keys: list[str] | None = None
         self.append_header = True
         self.csv_file: Any = None
@@ -880,6 +878,8 @@ class CSVLogger(Callback):
             if self.keys and not any(key.startswith("val_") for key in self.keys):
                 self.keys += [f"val_{key}" for key in self.keys]
         if self.writer is None:
+            import csv
+
             self.writer = csv.DictWriter(
                 self.csv_file, fieldnames=["epoch", *self.keys], delimiter=self.sep
             )
@@ -940,6 +940,8 @@ class LearningRateScheduler(Callback):
     def _call_schedule(self, epoch: int, learning_rate: float) -> Any:
         """``schedule(epoch, lr)``, or ``schedule(epoch)`` for a one-argument schedule."""
         try:
+            import inspect
+
             inspect.signature(self.schedule).bind(epoch, learning_rate)
         except TypeError:
             return self.schedule(epoch)

@@ -21,7 +21,6 @@ losses raise a ``ValueError`` that names the shapes or the value and says what t
 
 from __future__ import annotations
 
-import inspect
 import re
 import warnings
 from collections.abc import Callable
@@ -648,7 +647,7 @@ def deserialize(config: dict | str, custom_objects: dict | None = None) -> Any:
     if config["class_name"] == "function":
         return _lookup(config["config"], objects)
     cls = _lookup(config["class_name"], objects)
-    if not (inspect.isclass(cls) and issubclass(cls, Loss)):
+    if not (isinstance(cls, type) and issubclass(cls, Loss)):
         raise ValueError(f"Cannot deserialize loss: {config['class_name']!r} is not a Loss class")
     return cls.from_config(config.get("config") or {})
 
@@ -677,7 +676,7 @@ def get(identifier: Any) -> Any:
         obj = _lookup(identifier, ALL_OBJECTS_DICT)
     else:
         obj = identifier
-    if inspect.isclass(obj):
+    if isinstance(obj, type):
         return obj()
     if callable(obj):
         return obj

@@ -15,7 +15,6 @@ resolves it with :func:`resolve_accuracy` (as Keras 3 does, from the shapes), wh
 
 from __future__ import annotations
 
-import inspect
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -540,7 +539,7 @@ def get(identifier: Any) -> Any:
                 f"{', '.join(sorted(ALL_OBJECTS_DICT, key=str.lower))}"
             )
         return ALL_OBJECTS_DICT[identifier]()
-    if inspect.isclass(identifier):
+    if isinstance(identifier, type):
         return identifier()
     if callable(identifier):
         return identifier

@@ -399,20 +399,13 @@ def _as_batch(x: np.ndarray, dtype: str) -> np.ndarray:
 def _batches(
     x: np.ndarray, y: Any, sample_weight: Any, batch_size: int, shuffle: bool, dtype: str
 ) -> Iterator[Batch]:
-    """The seed's ``train_images[128 * n : 128 * (n + 1)]``, after an optional shuffle."""
-    n = len(x)
-    if shuffle:
-        from numkeras import random
+    """The seed's ``train_images[128 * n : 128 * (n + 1)]``, after an optional shuffle.
 
-        order = random.generator().permutation(n)
-        for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
-            yield (
-                _as_batch(np.take(x, index, axis=0), dtype),
-                None if y is None else np.take(y, index, axis=0),
-                None if sample_weight is None else np.take(sample_weight, index, axis=0),
-            )
-    else:
+    Shuffled batches of float data are gathered into one reused buffer (the batch is only
+    read during its own step), so an epoch allocates no per-step input arrays.
+    """
+    n = len(x)
+    if not shuffle:
         for start in range(0, n, batch_size):
             end = start + batch_size
             yield (
@@ -420,6 +413,20 @@ def _batches(
                 None if y is None else y[start:end],
                 None if sample_weight is None else sample_weight[start:end],
             )
+        return
+    from numkeras import random
+
+    order = random.generator().permutation(n)
+    buffer = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype)
+    for start in range(0, n, batch_size):
+        index = order[start:start + batch_size]
+        # mode="clip" (indices are valid anyway) lets NumPy write straight into `out`.
+        xb = np.take(x, index, axis=0, out=buffer[: len(index)], mode="clip")
+        yield (
+            _as_batch(xb, dtype),
+            None if y is None else np.take(y, index, axis=0),
+            None if sample_weight is None else np.take(sample_weight, index, axis=0),
+        )
 
 
 def _split_off_validation(x: np.ndarray, y: Any, sample_weight: Any,
