@@ -190,6 +190,7 @@ class Model(Layer):
             verbose=verbose, epochs=epochs, steps=steps,
         )
         callback_list.on_train_begin()
+        batch_logs = _uses_batch_logs(callback_list, "on_train_batch_end", "on_batch_end")
         epoch_logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
@@ -198,7 +199,7 @@ class Model(Layer):
             for step, (xb, yb, swb) in zip(range(steps), batches):
                 callback_list.on_train_batch_begin(step)
                 self.train_step(xb, yb, swb)
-                callback_list.on_train_batch_end(step, self._logs())
+                callback_list.on_train_batch_end(step, self._logs() if batch_logs else {})
                 if self.stop_training:
                     break
             epoch_logs = self._logs()
@@ -236,11 +237,12 @@ class Model(Layer):
                                                             callbacks)
         self.reset_metrics()
         callback_list.on_test_begin()
+        batch_logs = _uses_batch_logs(callback_list, "on_test_batch_end")
         batches = _batches(x, y, sample_weight, batch_size, False, self.dtype)
         for step, (xb, yb, swb) in zip(range(n_steps), batches):
             callback_list.on_test_batch_begin(step)
             self.test_step(xb, yb, swb)
-            callback_list.on_test_batch_end(step, self._logs())
+            callback_list.on_test_batch_end(step, self._logs() if batch_logs else {})
         logs = self._logs()
         callback_list.on_test_end(logs)
         if return_dict:
@@ -465,6 +467,14 @@ def _apply_class_weight(y: np.ndarray, class_weight: dict, sample_weight: Any) -
     for cls, weight in class_weight.items():
         weights[labels == int(cls)] = weight
     return weights if sample_weight is None else weights * sample_weight
+
+
+def _uses_batch_logs(callback_list: Any, *hooks: str) -> bool:
+    """Whether any callback overrides one of these per-batch hooks, and so reads its logs.
+    Running metric results are only computed for each batch when somebody looks at them."""
+    base = callbacks_module.Callback
+    return any(getattr(type(cb), hook) is not getattr(base, hook)
+               for cb in callback_list.callbacks for hook in hooks)
 
 
 def _resolve_verbose(verbose: Any) -> int:

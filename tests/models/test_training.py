@@ -407,3 +407,33 @@ def test_set_random_seed_makes_training_bit_identical():
         np.testing.assert_array_equal(a, b)
     history_c, _ = run_seeded(8)
     assert history_c != history_a
+
+
+class BatchLogRecorder(callbacks.Callback):
+    """Overrides the per-batch hooks (the legacy ``on_batch_end`` included) to see their logs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.train_logs: list[dict] = []
+        self.legacy_logs: list[dict] = []
+        self.test_logs: list[dict] = []
+
+    def on_batch_end(self, batch, logs=None):
+        self.legacy_logs.append(dict(logs))
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.test_logs.append(dict(logs))
+
+
+def test_callbacks_that_override_batch_hooks_receive_running_metrics():
+    recorder = BatchLogRecorder()
+    model = frozen_sgd_model()
+    model.fit(X, Y, epochs=1, batch_size=10, shuffle=False, verbose=0, callbacks=[recorder])
+    assert len(recorder.legacy_logs) == 4
+    assert all(set(logs) == {"loss", "accuracy"} for logs in recorder.legacy_logs)
+    # Running means over the epoch so far: the first batch's loss is that batch's mean loss.
+    first = cross_entropy(model.predict(X[:10], verbose=0), LABELS[:10]).mean()
+    assert recorder.legacy_logs[0]["loss"] == pytest.approx(first, rel=1e-5)
+    model.evaluate(X, Y, batch_size=20, verbose=0, callbacks=[recorder])
+    assert len(recorder.test_logs) == 2 and recorder.test_logs[-1]["loss"] == pytest.approx(
+        cross_entropy(model.predict(X, verbose=0), LABELS).mean(), rel=1e-5)
