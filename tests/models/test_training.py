@@ -437,3 +437,11 @@ def test_callbacks_that_override_batch_hooks_receive_running_metrics():
     model.evaluate(X, Y, batch_size=20, verbose=0, callbacks=[recorder])
     assert len(recorder.test_logs) == 2 and recorder.test_logs[-1]["loss"] == pytest.approx(
         cross_entropy(model.predict(X, verbose=0), LABELS).mean(), rel=1e-5)
+
+
+def test_large_finite_inputs_are_not_mistaken_for_infinity():
+    """The NaN check sums chunks first; a sum that overflows must not count as bad data."""
+    model = small_model(optimizer=optimizers.SGD(learning_rate=0.0))
+    huge = np.full((N, FEATURES), 3e38, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        model.predict(huge, verbose=0)  # no ValueError: every value is finite
