@@ -54,11 +54,7 @@ class Model(Layer):
     ) -> None:
         """Choose how the model learns: the optimizer, the loss to minimise, and the metrics
         to report. Keras's graph-compilation options are accepted and have no effect."""
-        if loss_weights is not None:
-            raise ValueError(
-                "compile: loss_weights is for models with several outputs; a Sequential model "
-                "has one output, so give a single `loss` instead"
-            )
+        self._loss_weight = _single_loss_weight(loss_weights)
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self._loss_fn = None if loss is None else _as_loss(loss)
@@ -76,6 +72,7 @@ class Model(Layer):
             "loss": _serialize_loss(loss),
             "metrics": [m if isinstance(m, str) else getattr(m, "name", str(m))
                         for m in self._metric_ids],
+            "loss_weights": self._loss_weight,
         }
         self.compiled = True
 
@@ -119,6 +116,8 @@ class Model(Layer):
     def compute_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
         """The compiled loss plus every layer's regularization penalty."""
         loss = self._loss_fn(y, y_pred, sample_weight=sample_weight)
+        if self._loss_weight is not None:
+            loss = loss * self._loss_weight
         for penalty in self.losses:
             loss = loss + penalty
         return loss
@@ -331,6 +330,24 @@ class Model(Layer):
 
 
 # --- helpers: data -----------------------------------------------------------------------------
+def _single_loss_weight(loss_weights: Any) -> float | None:
+    """A one-output model's ``loss_weights``: a number, or a list/dict holding one number."""
+    if loss_weights is None:
+        return None
+    value = loss_weights
+    if isinstance(value, list | tuple) and len(value) == 1:
+        value = value[0]
+    elif isinstance(value, dict) and len(value) == 1:
+        value = next(iter(value.values()))
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ValueError(
+            f"compile: loss_weights must be a number (or a list or dict with one number) for "
+            f"a model with one output, got {loss_weights!r}; note that compile's third "
+            f"positional argument is loss_weights, so pass metrics=... by name"
+        )
+    return float(value)
+
+
 def _check_batch_size(batch_size: Any) -> int:
     if batch_size is None:
         return 32

@@ -141,6 +141,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
         model.compile(
             optimizer=optimizers.deserialize(compile_config["optimizer"]),
             loss=loss, metrics=compile_config.get("metrics"),
+            loss_weights=compile_config.get("loss_weights"),
         )
         if optimizer_state is not None and optimizer_state.files:
             optimizer = model.optimizer

@@ -445,3 +445,14 @@ def test_large_finite_inputs_are_not_mistaken_for_infinity():
     huge = np.full((N, FEATURES), 3e38, dtype=np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
         model.predict(huge, verbose=0)  # no ValueError: every value is finite
+
+
+def test_loss_weights_scale_the_loss_of_a_single_output():
+    plain, weighted = frozen_sgd_model(), frozen_sgd_model()
+    weighted.set_weights(plain.get_weights())
+    weighted.compile(optimizer=optimizers.SGD(learning_rate=0.0),
+                     loss="categorical_crossentropy", loss_weights=[0.25])
+    expected = cross_entropy(plain.predict(X, verbose=0), LABELS).mean() * 0.25
+    assert weighted.evaluate(X, Y, batch_size=N, verbose=0) == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="loss_weights"):
+        plain.compile("sgd", "categorical_crossentropy", ["accuracy"])
