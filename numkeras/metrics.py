@@ -622,6 +622,7 @@ def get_metric(
         return resolve_accuracy(loss, y_true_shape, y_pred_shape, name=identifier)
     metric = get(identifier)
     if not isinstance(metric, Metric):
-        name = identifier if isinstance(identifier, str) else getattr(metric, "__name__", None)
-        metric = MeanMetricWrapper(metric, name=name)
+        metric = MeanMetricWrapper(metric, name=getattr(metric, "__name__", None))
+    if isinstance(identifier, str):
+        metric.name = identifier  # Keras names a metric given as a string by that string
     return metric

@@ -456,3 +456,10 @@ def test_loss_weights_scale_the_loss_of_a_single_output():
     assert weighted.evaluate(X, Y, batch_size=N, verbose=0) == pytest.approx(expected, rel=1e-5)
     with pytest.raises(ValueError, match="loss_weights"):
         plain.compile("sgd", "categorical_crossentropy", ["accuracy"])
+
+
+def test_metrics_given_as_strings_are_named_by_those_strings():
+    model = models.Sequential([layers.Input((FEATURES,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae", "mean_squared_error"])
+    history = model.fit(X, X.sum(axis=1), epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "mae", "mean_squared_error"}
