@@ -9,9 +9,10 @@ softmax/loss, metrics, optimizer, batching/shuffling, Python overhead -- and the
 
 Groups are matched by substring on ``path:Qualified.name`` (first match wins, see GROUPS;
 anything unmatched is Python overhead). cProfile does not see NumPy ufuncs (``np.matmul``,
-``np.exp``, ...) or Numba kernels: their time is charged to the Python function that calls them,
-so e.g. ``ops.py:matmul.<locals>.vjp`` holds the backward matmuls. Profiling inflates the
-per-call Python cost; compare the wall time printed with an un-profiled epoch from run.py.
+``np.exp``, ...) or the compiled fused kernels: their time is charged to the Python function
+that calls them, so e.g. ``ops.py:matmul.<locals>.vjp`` holds the backward matmuls. Profiling
+inflates the per-call Python cost; compare the wall time printed with an un-profiled epoch
+from run.py.
 """
 
 from __future__ import annotations

@@ -45,9 +45,9 @@ class Contender:
 CONTENDERS = (
     Contender("hand_numpy", "hand_numpy.py"),
     Contender("numkeras", "numkeras_seed.py", ("--framework", "numkeras")),
-    # numkeras without its optional numba kernels: the pure-NumPy path, and its memory use.
+    # numkeras without its compiled fused kernels: the pure-NumPy optimizer path.
     Contender("numkeras_numpy", "numkeras_seed.py", ("--framework", "numkeras"),
-              (("NUMKERAS_DISABLE_NUMBA", "1"),)),
+              (("NUMKERAS_DISABLE_FUSED", "1"),)),
     Contender("torch_cpu", "torch_cpu.py"),
     Contender("keras", "numkeras_seed.py", ("--framework", "keras")),
     Contender("blas_only", "blas_only.py"),

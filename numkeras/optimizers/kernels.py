@@ -2,155 +2,85 @@
 
 The NumPy path of an update step makes about ten passes over a weight (``v *= rho``,
 ``tmp = g * g``, ...), each reading and writing the whole array. For the 784x512 kernel of the
-MNIST network that is most of a step's non-matrix-multiply time. The functions below do the same
-arithmetic one element at a time, so each element is loaded once, updated, and stored once;
-numba compiles them to machine code (``prange`` can split the elements between cores).
+MNIST network that is most of a step's non-matrix-multiply time. ``_fused.c`` does the same
+arithmetic one element at a time -- each element loaded once, updated, stored once -- in the
+same order as the NumPy path, so both paths give bit-for-bit the same result
+(``tests/optimizers/test_fused_kernels.py``). It is plain C compiled when numkeras is installed
+(an optional extension: where no compiler is available the install still succeeds) and called
+through ctypes; the NumPy path in each optimizer remains the readable reference.
 
-They are plain Python and read like the update rules. The arithmetic is written in the same
-order as the NumPy path, with every scalar passed in already cast to the weight's dtype, so both
-paths round identically and give bit-for-bit the same result (``tests/optimizers`` checks this).
+Measured on the 2-core machine this project targets, one RMSprop update of the 784x512 float32
+kernel: NumPy path ~550-800 us, fused ~160 us (an AVX2 loop chosen at load time).
 
-numba is optional and is imported on first use, never by ``import numkeras``. The NumPy path is
-used instead when numba is missing, when ``NUMKERAS_DISABLE_NUMBA=1`` is set (read at import) or
-``kernels.enabled`` is set to ``False``, for weights smaller than ``MIN_SIZE`` elements (the
-NumPy path is faster there), and for arrays that are not C-contiguous float32/float64.
-
-Threads: the kernels are compiled for ``prange``, but by default run on one thread
-(``threads = 1``). Measured on the 2-core machine this project targets, for a 784x512 float32
-RMSprop update: NumPy path ~550-800 us, fused on 1 thread ~170 us, on 2 threads ~100 us when
-the machine is otherwise idle -- but a parallel kernel finishes only when its slowest thread
-does, so while anything else wants a core (another process, or BLAS's threads spinning after
-the previous matrix multiply) it often waits whole scheduler time slices: 8-12 ms, worse than
-NumPy. Inside a training loop, where the update is memory-bound anyway, 2 threads gained ~10%
-at best and slowed whole steps at worst. Set ``kernels.threads = None`` (all cores) or any
-count, or ``NUMKERAS_NUMBA_THREADS=0`` (all) / ``=N`` before import, to choose otherwise.
+The NumPy path is used instead when the compiled kernels are missing, when
+``NUMKERAS_DISABLE_FUSED=1`` is set (read at import) or ``kernels.enabled`` is set to ``False``,
+for weights smaller than ``MIN_SIZE`` elements (the call costs more than it saves there), and for
+arrays that are not C-contiguous float32/float64 of one shape.
 """
 
 from __future__ import annotations
 
+import ctypes
+import importlib.util
 import os
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 MIN_SIZE = 16_384
-enabled = os.environ.get("NUMKERAS_DISABLE_NUMBA", "").strip().lower() not in ("1", "true", "yes")
+enabled = os.environ.get("NUMKERAS_DISABLE_FUSED", "").strip().lower() not in ("1", "true", "yes")
 
-
-def _threads_from_environment() -> int | None:
-    """``NUMKERAS_NUMBA_THREADS``: a count, or 0 / "all" for all cores; unset or unreadable: 1."""
-    value = os.environ.get("NUMKERAS_NUMBA_THREADS", "1").strip().lower()
-    if value in ("0", "all"):
-        return None
-    return int(value) if value.isdigit() else 1
-
-
-threads: int | None = _threads_from_environment()  # None: all of numba's threads
-
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_numba: Any = None
-_jitted: dict[str, Callable[..., None]] | None = None  # filled on first use
-_unavailable = False  # numba missing, or a kernel failed to compile
-
-
-def prange(n: int) -> range:
-    """``range``, until numba is loaded: then numba's parallel range replaces it (see ``_jit``)."""
-    return range(n)
-
-
-# --- the kernels: w is the weight, g the gradient, all arrays flat and of one dtype ---------------
-def sgd(w, g, lr):
-    for i in prange(w.shape[0]):
-        w[i] = w[i] - g[i] * lr
-
-
-def sgd_momentum(w, g, m, momentum, lr):
-    for i in prange(w.shape[0]):
-        m[i] = m[i] * momentum - g[i] * lr
-        w[i] = w[i] + m[i]
-
-
-def sgd_nesterov(w, g, m, momentum, lr):
-    for i in prange(w.shape[0]):
-        step = g[i] * lr
-        m[i] = m[i] * momentum - step
-        w[i] = w[i] + (m[i] * momentum - step)
-
-
-def rmsprop(w, g, v, rho, one_minus_rho, epsilon, lr):
-    for i in prange(w.shape[0]):
-        v[i] = v[i] * rho + (g[i] * g[i]) * one_minus_rho
-        w[i] = w[i] - (g[i] * lr) / np.sqrt(v[i] + epsilon)
-
-
-def adagrad(w, g, acc, epsilon, lr):
-    for i in prange(w.shape[0]):
-        acc[i] = acc[i] + g[i] * g[i]
-        w[i] = w[i] - (g[i] * lr) / np.sqrt(acc[i] + epsilon)
-
-
-def adam(w, g, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha):
-    for i in prange(w.shape[0]):
-        m[i] = m[i] + (g[i] - m[i]) * one_minus_beta_1
-        v[i] = v[i] + (g[i] * g[i] - v[i]) * one_minus_beta_2
-        w[i] = w[i] - (m[i] * alpha) / (np.sqrt(v[i]) + epsilon)
-
-
-def adam_amsgrad(w, g, m, v, v_hat, one_minus_beta_1, one_minus_beta_2, epsilon, alpha):
-    for i in prange(w.shape[0]):
-        m[i] = m[i] + (g[i] - m[i]) * one_minus_beta_1
-        v[i] = v[i] + (g[i] * g[i] - v[i]) * one_minus_beta_2
-        v_hat[i] = max(v_hat[i], v[i])
-        w[i] = w[i] - (m[i] * alpha) / (np.sqrt(v_hat[i]) + epsilon)
-
-
-def nadam(
-    w,
-    g,
-    m,
-    v,
-    one_minus_beta_1,
-    one_minus_beta_2,
-    momentum_weight,
-    momentum_denominator,
-    gradient_weight,
-    gradient_denominator,
-    one_minus_beta_2_power,
-    epsilon,
-    lr,
-):
-    for i in prange(w.shape[0]):
-        m[i] = m[i] + (g[i] - m[i]) * one_minus_beta_1
-        v[i] = v[i] + (g[i] * g[i] - v[i]) * one_minus_beta_2
-        m_part = (m[i] * momentum_weight) / momentum_denominator
-        g_part = (g[i] * gradient_weight) / gradient_denominator
-        w[i] = w[i] - ((m_part + g_part) * lr) / (np.sqrt(v[i] / one_minus_beta_2_power) + epsilon)
-
-
-def weight_decay(w, decay, lr):
-    for i in prange(w.shape[0]):
-        w[i] = w[i] - (w[i] * decay) * lr
-
-
-KERNELS = {
-    fn.__name__: fn
-    for fn in (
-        sgd,
-        sgd_momentum,
-        sgd_nesterov,
-        rmsprop,
-        adagrad,
-        adam,
-        adam_amsgrad,
-        nadam,
-        weight_decay,
-    )
+# Each kernel: (number of arrays, number of scalars), in the order of its C signature, where
+# the element count sits between the arrays and the scalars.
+SIGNATURES = {
+    "sgd": (2, 1),
+    "sgd_momentum": (3, 2),
+    "sgd_nesterov": (3, 2),
+    "rmsprop": (3, 4),
+    "adagrad": (3, 2),
+    "adam": (4, 4),
+    "adam_amsgrad": (5, 4),
+    "nadam": (4, 9),
+    "weight_decay": (1, 2),
 }
 
+_C_SCALARS = {np.dtype(np.float32): ("f32", ctypes.c_float),
+              np.dtype(np.float64): ("f64", ctypes.c_double)}
+_functions: dict[tuple[str, np.dtype], Any] | None = None  # loaded on first use
+_unavailable = False  # the compiled library is missing or could not be loaded
 
-# --- dispatch -----------------------------------------------------------------------------------
+
+def _library_path() -> str | None:
+    """Where the compiled ``_fused`` extension lies (found, never imported: it is plain C)."""
+    spec = importlib.util.find_spec("numkeras.optimizers._fused")
+    return None if spec is None else spec.origin
+
+
+def _load() -> dict[tuple[str, np.dtype], Any] | None:
+    """Load the library once and declare every function's argument types."""
+    global _functions, _unavailable
+    if _functions is None and not _unavailable:
+        path = _library_path()
+        try:
+            library = ctypes.CDLL(path) if path else None
+        except OSError:
+            library = None
+        if library is None:
+            _unavailable = True
+            return None
+        functions = {}
+        for name, (n_arrays, n_scalars) in SIGNATURES.items():
+            for dtype, (suffix, c_scalar) in _C_SCALARS.items():
+                function = getattr(library, f"{name}_{suffix}")
+                function.argtypes = ([ctypes.c_void_p] * n_arrays + [ctypes.c_size_t]
+                                     + [c_scalar] * n_scalars)
+                function.restype = None
+                functions[name, dtype] = function
+        _functions = functions
+    return _functions
+
+
 def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) -> bool:
     """Run kernel ``name`` in place on ``arrays`` (then ``scalars``); return whether it ran.
 
@@ -159,72 +89,27 @@ def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) 
     if not enabled or _unavailable or arrays[0].size < MIN_SIZE:
         return False
     dtype = arrays[0].dtype
-    if dtype not in _FLOAT_DTYPES:
+    if dtype not in _C_SCALARS:
         return False
     for a in arrays:
         if a.dtype != dtype or a.shape != arrays[0].shape or not a.flags.c_contiguous:
             return False
-    kernels = _jit()
-    if kernels is None:
+    functions = _load()
+    if functions is None:
         return False
-    flat = [a.reshape(-1) for a in arrays]
-    cast = [dtype.type(s) for s in scalars]
-    _use_thread_count()
-    try:
-        kernels[name](*flat, *cast)  # numba compiles (or loads from cache) on the first call
-    except Exception as error:  # any compile failure means: use NumPy
-        _give_up(f"compiling the {name!r} kernel failed ({type(error).__name__}: {error})")
-        return False
-    return True
-
-
-def _use_thread_count() -> None:
-    """Give numba ``threads`` threads in the calling thread. numba's count is per calling
-    thread and costs tens of microseconds to change, so it is set only when it differs (and
-    is not restored: it only affects numba-parallel code run from this thread)."""
-    wanted = _numba.config.NUMBA_NUM_THREADS if threads is None else threads
-    wanted = max(1, min(wanted, _numba.config.NUMBA_NUM_THREADS))
-    if _numba.get_num_threads() != wanted:
-        _numba.set_num_threads(wanted)
-
-
-def _jit() -> dict[str, Callable[..., None]] | None:
-    """Import numba and wrap every kernel (compilation itself happens per dtype, on first call)."""
-    global _jitted, _numba, prange
-    if _jitted is None and not _unavailable:
-        try:
-            import numba
-        except ImportError:
-            _give_up(None)
-            return None
-        _numba = numba
-        prange = numba.prange
-        try:  # caching needs a writable place for its files
-            jit = numba.njit(parallel=True, cache=True)
-            _jitted = {name: jit(fn) for name, fn in KERNELS.items()}
-        except Exception as error:
-            _give_up(f"preparing the numba kernels failed ({type(error).__name__}: {error})")
-            return None
-    return _jitted
-
-
-def _give_up(reason: str | None) -> None:
-    """Use the NumPy path from now on; warn once when numba is installed but failed."""
-    global _unavailable
-    _unavailable = True
-    if reason is not None:
-        warnings.warn(
-            f"numkeras: {reason}; optimizers fall back to their (slower) NumPy path",
-            RuntimeWarning,
-            stacklevel=3,
+    if len(arrays) != SIGNATURES[name][0] or len(scalars) != SIGNATURES[name][1]:
+        raise ValueError(
+            f"kernel {name!r} takes {SIGNATURES[name][0]} arrays and {SIGNATURES[name][1]} "
+            f"scalars, got {len(arrays)} and {len(scalars)}"
         )
+    functions[name, dtype](*(a.ctypes.data for a in arrays), arrays[0].size, *scalars)
+    return True
 
 
 def status() -> str:
     """A one-line description of which path large weights take, for logs and benchmarks."""
     if not enabled:
         return "numpy (fused kernels disabled)"
-    if _unavailable:
-        return "numpy (numba unavailable)"
-    how_many = "all cores" if threads is None else f"{threads} thread(s)"
-    return f"numba fused kernels ({how_many}) for weights of >= {MIN_SIZE} elements, NumPy below"
+    if _load() is None:
+        return "numpy (compiled kernels not available)"
+    return f"fused C kernels for weights of >= {MIN_SIZE} elements, NumPy below"
