@@ -20,7 +20,6 @@ arrays that are not C-contiguous float32/float64 of one shape.
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -45,8 +44,7 @@ SIGNATURES = {
     "weight_decay": (1, 2),
 }
 
-_C_SCALARS = {np.dtype(np.float32): ("f32", ctypes.c_float),
-              np.dtype(np.float64): ("f64", ctypes.c_double)}
+_SUFFIXES = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _functions: dict[tuple[str, np.dtype], Any] | None = None  # loaded on first use
 _unavailable = False  # the compiled library is missing or could not be loaded
 
@@ -61,6 +59,9 @@ def _load() -> dict[tuple[str, np.dtype], Any] | None:
     """Load the library once and declare every function's argument types."""
     global _functions, _unavailable
     if _functions is None and not _unavailable:
+        import ctypes  # here, not at import: it is only needed once a large weight is updated
+
+        c_scalars = {"f32": ctypes.c_float, "f64": ctypes.c_double}
         path = _library_path()
         try:
             library = ctypes.CDLL(path) if path else None
@@ -71,10 +72,10 @@ def _load() -> dict[tuple[str, np.dtype], Any] | None:
             return None
         functions = {}
         for name, (n_arrays, n_scalars) in SIGNATURES.items():
-            for dtype, (suffix, c_scalar) in _C_SCALARS.items():
+            for dtype, suffix in _SUFFIXES.items():
                 function = getattr(library, f"{name}_{suffix}")
                 function.argtypes = ([ctypes.c_void_p] * n_arrays + [ctypes.c_size_t]
-                                     + [c_scalar] * n_scalars)
+                                     + [c_scalars[suffix]] * n_scalars)
                 function.restype = None
                 functions[name, dtype] = function
         _functions = functions
@@ -89,7 +90,7 @@ def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) 
     if not enabled or _unavailable or arrays[0].size < MIN_SIZE:
         return False
     dtype = arrays[0].dtype
-    if dtype not in _C_SCALARS:
+    if dtype not in _SUFFIXES:
         return False
     for a in arrays:
         if a.dtype != dtype or a.shape != arrays[0].shape or not a.flags.c_contiguous:
