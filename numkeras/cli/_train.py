@@ -25,25 +25,13 @@ HISTORY_FILE = "history.json"
 CURVES_FILE = "training_curves.png"
 CONFUSION_FILE = "confusion_matrix.png"
 MISTAKES_FILE = "misclassified.png"
-# Keras's optimizer names; those numkeras.optimizers.get accepts are offered.
-KERAS_OPTIMIZERS = (
-    "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl", "lamb", "lion",
-    "nadam", "rmsprop", "sgd",
-)
 
 
 def optimizer_names() -> list[str]:
     """The optimizer names ``numkeras.optimizers.get`` accepts (for help and errors)."""
     from numkeras import optimizers
 
-    names = []
-    for name in KERAS_OPTIMIZERS:
-        try:
-            optimizers.get(name)
-        except Exception:  # any failure means: not offered
-            continue
-        names.append(name)
-    return names
+    return sorted(optimizers.ALL_OPTIMIZERS)
 
 
 def make_optimizer(name: str, learning_rate: float | None) -> Any:
