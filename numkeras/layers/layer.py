@@ -111,25 +111,28 @@ class Layer:
     variables = weights
 
     def get_weights(self) -> list[np.ndarray]:
-        return [w.numpy() for w in self._weights]
+        return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        if len(weights) != len(self._weights):
+        """Assign every weight from ``weights`` (in ``self.weights`` order); all shapes are
+        checked before anything is assigned, so a mismatch changes nothing."""
+        own = self.weights
+        if len(weights) != len(own):
             raise ValueError(
-                f"Layer {self.name!r} has {len(self._weights)} weights, but set_weights received "
-                f"{len(weights)} arrays"
+                f"{type(self).__name__} {self.name!r} has {len(own)} weights: set_weights needs "
+                f"{len(own)} weight arrays, but received {len(weights)}"
             )
-        for variable, value in zip(self._weights, weights):
+        for variable, value in zip(own, weights):
             if np.shape(value) != variable.shape:
                 raise ValueError(
-                    f"Layer {self.name!r}: weight {variable.name!r} has shape {variable.shape}, "
-                    f"but the array given has shape {np.shape(value)}"
+                    f"{type(self).__name__} {self.name!r}: weight {variable.name!r} has shape "
+                    f"{variable.shape}, but the array given for it has shape {np.shape(value)}"
                 )
-        for variable, value in zip(self._weights, weights):
+        for variable, value in zip(own, weights):
             variable.assign(value)
 
     def count_params(self) -> int:
-        return int(sum(w.size for w in self._weights))
+        return int(sum(w.size for w in self.weights))
 
     @property
     def losses(self) -> list[Tensor]:

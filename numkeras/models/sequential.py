@@ -145,28 +145,6 @@ class Sequential(Model):
     def losses(self) -> list[Tensor]:
         return [loss for layer in self._layers for loss in layer.losses]
 
-    def get_weights(self) -> list[np.ndarray]:
-        return [w.numpy() for w in self.weights]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(
-                f"Sequential model {self.name!r} has {len(own)} weight arrays, but set_weights "
-                f"received {len(weights)}"
-            )
-        for variable, value in zip(own, weights):
-            if np.shape(value) != variable.shape:
-                raise ValueError(
-                    f"set_weights: {variable.name!r} has shape {variable.shape}, but the array "
-                    f"given for it has shape {np.shape(value)}"
-                )
-        for variable, value in zip(own, weights):
-            variable.assign(value)
-
-    def count_params(self) -> int:
-        return int(sum(w.size for w in self.weights))
-
     # --- description -----------------------------------------------------------------------
     def summary(
         self, line_length: int | None = None, positions: Any = None,
