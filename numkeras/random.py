@@ -7,7 +7,6 @@ training run -- repeat exactly.
 
 from __future__ import annotations
 
-import random as _python_random
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +14,9 @@ import numpy as np
 
 from numkeras.autodiff import Tensor
 
-_generator = np.random.default_rng()
+# Created on first use: ``numpy.random`` takes ~20 ms to import, which ``import numkeras``
+# should not pay before anything random is asked for.
+_generator: np.random.Generator | None = None
 
 
 def set_seed(seed: int) -> None:
@@ -25,14 +26,21 @@ def set_seed(seed: int) -> None:
         raise ValueError(  # Keras raises ValueError here
             f"Expected `seed` to be an integer, got {seed!r} (of type {type(seed).__name__})"
         )
+    import random as python_random
+
     _generator = np.random.default_rng(int(seed))
-    _python_random.seed(int(seed))
+    python_random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
 
 
 def generator(seed: int | None = None) -> np.random.Generator:
     """A fresh generator for an explicit ``seed``; otherwise the shared one."""
-    return _generator if seed is None else np.random.default_rng(seed)
+    global _generator
+    if seed is not None:
+        return np.random.default_rng(seed)
+    if _generator is None:
+        _generator = np.random.default_rng()
+    return _generator
 
 
 def uniform(
