@@ -38,6 +38,8 @@ class Model(Layer):
         self.history: Any = None
         self.compiled = False
         self._compile_config: dict | None = None
+        # Metric updates held back while nobody reads the logs (see _update_metrics).
+        self._deferred_updates: list[tuple] | None = None
 
     # --- compile ---------------------------------------------------------------------------
     def compile(
@@ -106,10 +108,13 @@ class Model(Layer):
         return [m.name for m in self.metrics]
 
     def reset_metrics(self) -> None:
+        if self._deferred_updates:
+            self._deferred_updates.clear()
         for metric in self.metrics:
             metric.reset_state()
 
     def _logs(self) -> dict[str, float]:
+        self._apply_deferred_updates()
         return {m.name: float(m.result()) for m in self.metrics}
 
     # --- one step --------------------------------------------------------------------------
@@ -139,11 +144,52 @@ class Model(Layer):
 
     def _update_metrics(self, loss: Any, y: Any, y_pred: Any, sample_weight: Any,
                         batch_size: int) -> None:
-        self._loss_tracker.update_state(value_of(loss), sample_weight=batch_size)
-        y_pred = value_of(y_pred)
+        """Add one batch to the loss tracker and the metrics -- now, or, inside a loop where
+        no callback reads per-batch logs, at the next read (``_logs``)."""
+        loss, y_pred = value_of(loss), value_of(y_pred)
+        if self._deferred_updates is None:
+            self._loss_tracker.update_state(loss, sample_weight=batch_size)
+            self._update_each_metric(y, y_pred, sample_weight)
+            return
+        self._deferred_updates.append((loss, y, y_pred, sample_weight, batch_size))
+        if sum(item[4] for item in self._deferred_updates) >= _DEFERRED_ROWS:
+            self._apply_deferred_updates()
+
+    def _update_each_metric(self, y: Any, y_pred: Any, sample_weight: Any) -> None:
         for metric in self._resolve_metrics(y, y_pred):
             weights = sample_weight if metric._numkeras_weighted else None
             metric.update_state(y, y_pred, sample_weight=weights)
+
+    def _apply_deferred_updates(self) -> None:
+        """Apply the held-back batch updates: the metrics see the same values as if each
+        batch had been added at once, only in fewer, larger NumPy calls.
+
+        Nobody looks at a running metric between two log reads, so this changes no reported
+        number beyond float32 rounding of the running sums. Built-in metrics -- means of
+        per-sample values -- take the held-back batches as one concatenated batch; any other
+        metric gets them one by one, in order.
+        """
+        pending = self._deferred_updates
+        if not pending:
+            return
+        self._deferred_updates = []
+        if all(np.ndim(item[0]) == 0 for item in pending):
+            losses = np.array([item[0] for item in pending])
+            sizes = np.array([item[4] for item in pending])
+            self._loss_tracker.update_state(losses, sample_weight=sizes)
+        else:  # unreduced losses (reduction=None): one update per batch, as they came
+            for item in pending:
+                self._loss_tracker.update_state(item[0], sample_weight=item[4])
+        metrics = self._resolve_metrics(pending[0][1], pending[0][2])
+        if len(pending) > 1 and all(_adds_up(m) for m in metrics):
+            y = np.concatenate([np.asarray(item[1]) for item in pending])
+            y_pred = np.concatenate([np.asarray(item[2]) for item in pending])
+            weights = None if pending[0][3] is None else np.concatenate(
+                [np.asarray(item[3]) for item in pending])
+            self._update_each_metric(y, y_pred, weights)
+        else:
+            for _, y, y_pred, weights, _ in pending:
+                self._update_each_metric(y, y_pred, weights)
 
     # --- fit -------------------------------------------------------------------------------
     def fit(
@@ -191,28 +237,33 @@ class Model(Layer):
         callback_list.on_train_begin()
         batch_logs = _uses_batch_logs(callback_list, "on_train_batch_end", "on_batch_end")
         epoch_logs: dict[str, float] = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            batches = _batches(x, y, sample_weight, batch_size, shuffle, self.dtype)
-            for step, (xb, yb, swb) in zip(range(steps), batches):
-                callback_list.on_train_batch_begin(step)
-                self.train_step(xb, yb, swb)
-                callback_list.on_train_batch_end(step, self._logs() if batch_logs else {})
+        try:
+            for epoch in range(initial_epoch, epochs):
+                # Without per-batch log readers, metric updates wait for the epoch's end.
+                self._deferred_updates = None if batch_logs else []
+                self.reset_metrics()
+                callback_list.on_epoch_begin(epoch)
+                batches = _batches(x, y, sample_weight, batch_size, shuffle, self.dtype)
+                for step, (xb, yb, swb) in zip(range(steps), batches):
+                    callback_list.on_train_batch_begin(step)
+                    self.train_step(xb, yb, swb)
+                    callback_list.on_train_batch_end(step, self._logs() if batch_logs else {})
+                    if self.stop_training:
+                        break
+                epoch_logs = self._logs()
+                if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                    x_val, y_val, sw_val = validation_data
+                    val_logs = self.evaluate(
+                        x_val, y_val, sample_weight=sw_val,
+                        batch_size=validation_batch_size or batch_size,
+                        steps=validation_steps, verbose=0, return_dict=True,
+                    )
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
-            epoch_logs = self._logs()
-            if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                x_val, y_val, sw_val = validation_data
-                val_logs = self.evaluate(
-                    x_val, y_val, sample_weight=sw_val,
-                    batch_size=validation_batch_size or batch_size,
-                    steps=validation_steps, verbose=0, return_dict=True,
-                )
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            callback_list.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
+        finally:
+            self._deferred_updates = None
         callback_list.on_train_end(epoch_logs)
         return self.history
 
@@ -237,17 +288,71 @@ class Model(Layer):
         self.reset_metrics()
         callback_list.on_test_begin()
         batch_logs = _uses_batch_logs(callback_list, "on_test_batch_end")
-        batches = _batches(x, y, sample_weight, batch_size, False, self.dtype)
-        for step, (xb, yb, swb) in zip(range(n_steps), batches):
-            callback_list.on_test_batch_begin(step)
-            self.test_step(xb, yb, swb)
-            callback_list.on_test_batch_end(step, self._logs() if batch_logs else {})
-        logs = self._logs()
+        outer_updates, self._deferred_updates = self._deferred_updates, None
+        try:
+            logs = self._evaluate_batches(x, y, sample_weight, batch_size, n_steps,
+                                          callback_list, batch_logs)
+        finally:
+            self._deferred_updates = outer_updates
         callback_list.on_test_end(logs)
         if return_dict:
             return logs
         values = [logs[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
+
+    def _evaluate_batches(self, x: np.ndarray, y: Any, sample_weight: Any, batch_size: int,
+                          n_steps: int, callback_list: Any, batch_logs: bool) -> dict:
+        """Run ``evaluate``'s batches; returns the final logs.
+
+        Without per-batch log readers, and with a built-in loss averaged over the batch
+        (:meth:`_loss_adds_up`), the forward pass still runs batch by batch, but the loss and
+        metrics are computed once for every few thousand rows of predictions: the same
+        numbers up to float32 rounding, in far fewer small NumPy calls.
+        """
+        group = not batch_logs and self._loss_adds_up()
+        self._deferred_updates = None if batch_logs else []
+        held: list[tuple] = []
+        batches = _batches(x, y, sample_weight, batch_size, False, self.dtype)
+        for step, (xb, yb, swb) in zip(range(n_steps), batches):
+            callback_list.on_test_batch_begin(step)
+            if group:
+                held.append((np.asarray(value_of(self(xb, training=False))), yb, swb))
+                if sum(len(item[0]) for item in held) >= _DEFERRED_ROWS:
+                    self._test_step_on_predictions(held)
+                    held = []
+            else:
+                self.test_step(xb, yb, swb)
+            callback_list.on_test_batch_end(step, self._logs() if batch_logs else {})
+        if held:
+            self._test_step_on_predictions(held)
+        return self._logs()
+
+    def _test_step_on_predictions(self, held: list[tuple]) -> None:
+        """``test_step``'s loss and metrics for several batches' (predictions, y, weights)."""
+        y_pred = np.concatenate([item[0] for item in held])
+        y = np.concatenate([np.asarray(item[1]) for item in held])
+        weights = None if held[0][2] is None else np.concatenate(
+            [np.asarray(item[2]) for item in held])
+        loss = self.compute_loss(None, y, y_pred, weights)
+        self._update_metrics(loss, y, y_pred, weights, len(y_pred))
+
+    def _loss_adds_up(self) -> bool:
+        """Whether the compiled loss of several batches at once, weighted by their number of
+        samples, equals the per-batch losses weighted by theirs (Keras's loss tracker): true
+        for numkeras's own losses averaged over the batch -- not ``reduction="sum"``, not
+        with ``ignore_class`` -- as long as ``test_step`` and ``compute_loss`` are not
+        overridden."""
+        loss = self._loss_fn
+        cls = type(self)
+        return (
+            cls.test_step is Model.test_step
+            and cls.compute_loss is Model.compute_loss
+            and _from_numkeras(loss)
+            and loss.reduction in ("sum_over_batch_size", "mean")
+            and getattr(loss, "ignore_class", None) is None
+            and (not isinstance(loss, losses_module.LossFunctionWrapper)
+                 or _from_numkeras(loss.fn))
+        )
 
     def predict(
         self,
@@ -490,6 +595,27 @@ def _apply_class_weight(y: np.ndarray, class_weight: dict, sample_weight: Any) -
     for cls, weight in class_weight.items():
         weights[labels == int(cls)] = weight
     return weights if sample_weight is None else weights * sample_weight
+
+
+# Held-back metric updates are applied once they cover this many samples (bounds the memory
+# they hold: predictions and labels of a few thousand samples).
+_DEFERRED_ROWS = 4096
+
+
+def _from_numkeras(obj: Any) -> bool:
+    """Whether a function, class or object (by its class) is one of numkeras's own."""
+    module = getattr(obj, "__module__", None) if callable(obj) and not isinstance(
+        obj, losses_module.Loss | metrics_module.Metric) else type(obj).__module__
+    return isinstance(module, str) and module.startswith("numkeras.")
+
+
+def _adds_up(metric: Any) -> bool:
+    """Whether updating ``metric`` with two batches at once equals updating it with each
+    in turn: numkeras's own metrics, which keep (weighted) sums of per-sample values."""
+    if not _from_numkeras(metric):
+        return False
+    fn = getattr(metric, "_fn", None)
+    return fn is None or _from_numkeras(fn)
 
 
 def _uses_batch_logs(callback_list: Any, *hooks: str) -> bool:
