@@ -39,7 +39,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("optimizer", ("optimizer", "rmsprop", "apply_gradient", "update_step", "kernels", "numba")),
     ("softmax/loss", ("softmax", "crossentropy", "cross_entropy", "losses", "loss", r"\blog\b")),
     ("metrics", ("metric", "accuracy", "argmax")),
-    ("matmuls", ("matmul", r"\bdot\b", "gemm", "einsum", "tensordot", r"\bdense\b")),
+    ("matmuls", ("matmul", "affine", r"\bdot\b", "gemm", "einsum", "tensordot", r"\bdense\b")),
     (
         "batching/shuffling",
         (r"\btake\b", "permutation", "shuffle", "_batches", "as_batch", "gather", "getitem"),

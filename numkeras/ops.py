@@ -10,6 +10,7 @@ gradients back to each operand's shape in one place (``autodiff.unbroadcast``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -240,11 +241,11 @@ def softplus(x: Any) -> Tensor:
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``; the max is subtracted first, so it never overflows."""
     a = value_of(x)
-    e = np.exp(a - a.max(axis=axis, keepdims=True))
-    out = e / e.sum(axis=axis, keepdims=True)
+    e = np.exp(a - np.maximum.reduce(a, axis=axis, keepdims=True))
+    out = e / np.add.reduce(e, axis=axis, keepdims=True)
 
     def vjp(g, wanted):
-        return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+        return (out * (g - np.add.reduce(g * out, axis=axis, keepdims=True)),)
 
     return record(out, (x,), vjp)
 
@@ -273,27 +274,30 @@ def categorical_crossentropy(
     small ones, because it runs on every training step.
     """
     t, o = value_of(target), value_of(output)
+    # np.add.reduce / np.maximum.reduce rather than .sum() / .max(): the same numbers without
+    # NumPy's Python-level wrappers, which cost more than the arithmetic on a small batch.
     if from_logits:
-        log_prob = o - o.max(axis=axis, keepdims=True)
-        log_prob = log_prob - np.log(np.exp(log_prob).sum(axis=axis, keepdims=True))
+        log_prob = o - np.maximum.reduce(o, axis=axis, keepdims=True)
+        log_prob = log_prob - np.log(np.add.reduce(np.exp(log_prob), axis=axis, keepdims=True))
     else:
-        total = o.sum(axis=axis, keepdims=True)
+        total = np.add.reduce(o, axis=axis, keepdims=True)
         prob = o / total
-        inside = (prob >= EPSILON) & (prob <= 1 - EPSILON)
-        clipped = np.clip(prob, EPSILON, 1 - EPSILON)
+        clipped = np.minimum(np.maximum(prob, EPSILON), 1 - EPSILON)
+        inside = clipped == prob  # where the clip changed nothing, the gradient flows
         log_prob = np.log(clipped)
-    out = -(t * log_prob).sum(axis=axis)
+    out = -np.add.reduce(t * log_prob, axis=axis)
 
     def vjp(g, wanted):
         g = np.expand_dims(g, axis)
         d_target = -log_prob * g if wanted[0] else None
         if not wanted[1]:
             return d_target, None
+        tg = t * g
         if from_logits:
-            d_output = np.exp(log_prob) * (t * g).sum(axis=axis, keepdims=True) - t * g
+            d_output = np.exp(log_prob) * np.add.reduce(tg, axis=axis, keepdims=True) - tg
         else:
-            h = -(t * g) * inside / clipped
-            d_output = (h - (h * prob).sum(axis=axis, keepdims=True)) / total
+            h = -tg * inside / clipped
+            d_output = (h - np.add.reduce(h * prob, axis=axis, keepdims=True)) / total
         return d_target, d_output
 
     return record(out, (target, output), vjp)
@@ -303,39 +307,76 @@ EPSILON = 1e-7  # Keras's backend epsilon, the probability clip of crossentropy
 
 
 # --- products --------------------------------------------------------------------------------
-def matmul(x: Any, y: Any) -> Tensor:
-    """Matrix product (batched over leading axes, as ``np.matmul``)."""
-    a, b = value_of(x), value_of(y)
+def _check_matmul(name: str, a: Any, b: Any) -> None:
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if a_nd == 0 or b_nd == 0:
-        raise ValueError(f"matmul: operands must have rank >= 1, got shapes {np.shape(a)} and "
+        raise ValueError(f"{name}: operands must have rank >= 1, got shapes {np.shape(a)} and "
                          f"{np.shape(b)}")
     if np.shape(a)[-1] != np.shape(b)[-2 if b_nd > 1 else 0]:
         raise ValueError(
-            f"matmul: shapes {np.shape(a)} and {np.shape(b)} are incompatible: the last axis "
+            f"{name}: shapes {np.shape(a)} and {np.shape(b)} are incompatible: the last axis "
             f"of the first ({np.shape(a)[-1]}) must equal the "
             f"{'second-to-last' if b_nd > 1 else 'only'} axis of the second"
         )
-    out = np.matmul(a, b)
+
+
+def _matmul_vjp(a: np.ndarray, b: np.ndarray, g: np.ndarray, want_a: bool,
+                want_b: bool) -> tuple[Any, Any]:
+    """Gradients of ``np.matmul(a, b)`` for the output gradient ``g``: ``g @ b.T`` and
+    ``a.T @ g``, with 1-D operands treated as a row (``a``) or column (``b``)."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    a2 = a[None, :] if a_nd == 1 else a
+    b2 = b[:, None] if b_nd == 1 else b
+    g2 = g
+    if b_nd == 1:
+        g2 = np.expand_dims(g2, -1)
+    if a_nd == 1:
+        g2 = np.expand_dims(g2, -2)
+    ga = gb = None
+    if want_a:
+        ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
+        ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],)) if a_nd == 1 else ga
+    if want_b:
+        gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
+        gb = gb.reshape(gb.shape[:-1]) if b_nd == 1 else gb
+    return ga, gb
+
+
+def matmul(x: Any, y: Any) -> Tensor:
+    """Matrix product (batched over leading axes, as ``np.matmul``)."""
+    a, b = value_of(x), value_of(y)
+    _check_matmul("matmul", a, b)
 
     def vjp(g, wanted):
-        a2 = a[None, :] if a_nd == 1 else a
-        b2 = b[:, None] if b_nd == 1 else b
-        g2 = g
-        if b_nd == 1:
-            g2 = np.expand_dims(g2, -1)
-        if a_nd == 1:
-            g2 = np.expand_dims(g2, -2)
-        ga = gb = None
-        if wanted[0]:
-            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
-            ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],)) if a_nd == 1 else ga
-        if wanted[1]:
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
-            gb = gb.reshape(gb.shape[:-1]) if b_nd == 1 else gb
-        return ga, gb
+        return _matmul_vjp(a, b, g, wanted[0], wanted[1])
 
-    return record(out, (x, y), vjp)
+    return record(np.matmul(a, b), (x, y), vjp)
+
+
+def affine(x: Any, kernel: Any, bias: Any = None) -> Tensor:
+    """``matmul(x, kernel) + bias``: the seed's affine map, as one op (Dense's forward).
+
+    Not a ``keras.ops`` name. It computes the same numbers as ``add(matmul(x, kernel), bias)``
+    but adds the bias in place into the fresh product -- one pass over memory and one record
+    on the tape fewer for every Dense layer on every step. The bias's gradient is the output
+    gradient summed over the batch axes, done by the tape's un-broadcasting.
+    """
+    a, w = value_of(x), value_of(kernel)
+    _check_matmul("affine", a, w)
+    out = np.matmul(a, w)
+    inputs: tuple = (x, kernel)
+    if bias is not None:
+        b = value_of(bias)
+        if np.shape(b) == np.shape(out)[-1:] and np.result_type(out, b) == out.dtype:
+            np.add(out, b, out=out)
+        else:  # the sum needs another shape or dtype than the product's
+            out = _binary("affine", np.add, out, b)
+        inputs = (x, kernel, bias)
+
+    def vjp(g, wanted):
+        return _matmul_vjp(a, w, g, wanted[0], wanted[1]) + ((g,) if len(wanted) == 3 else ())
+
+    return record(out, inputs, vjp)
 
 
 def tensordot(x: Any, y: Any, axes: Any = 2) -> Tensor:
@@ -407,10 +448,16 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     a = np.asarray(value_of(x))
     axes = _axes(axis, a.ndim)
-    count = int(np.prod([a.shape[i] for i in axes])) if axes else 1
-    out = np.mean(a, axis=axes, keepdims=keepdims)
-    if np.issubdtype(a.dtype, np.floating):
+    count = math.prod(a.shape[i] for i in axes)
+    if a.dtype.kind == "f" and a.dtype.itemsize >= 4 and count:
+        # np.mean's own arithmetic (a sum in the array's type, divided by the count as
+        # np.intp), without its Python wrapper: this runs on every training step.
+        out = np.true_divide(np.add.reduce(a, axis=axes, keepdims=keepdims), np.intp(count))
         out = out.astype(a.dtype, copy=False)
+    else:
+        out = np.mean(a, axis=axes, keepdims=keepdims)
+        if np.issubdtype(a.dtype, np.floating):
+            out = out.astype(a.dtype, copy=False)
 
     def vjp(g, wanted):
         return (np.broadcast_to(_keep(g, axes, keepdims) / g.dtype.type(count), a.shape),)

@@ -113,6 +113,11 @@ CASES = [
     C("matmul_3d_2d", ops.matmul, torch.matmul, (2, 3, 4), (4, 5)),
     C("matmul_1d_3d", ops.matmul, torch.matmul, (3,), (2, 3, 4)),
     C("matmul_3d_1d", ops.matmul, torch.matmul, (2, 3, 4), (4,)),
+    C("affine", ops.affine, lambda x, w, b: x @ w + b, (2, 3), (3, 4), (4,)),
+    C("affine_3d", ops.affine, lambda x, w, b: x @ w + b, (2, 5, 3), (3, 4), (4,)),
+    C("affine_no_bias", ops.affine, lambda x, w: x @ w, (2, 3), (3, 4)),
+    C("affine_bias_per_row", ops.affine, lambda x, w, b: x @ w + b, (2, 3), (3, 4), (2, 4)),
+    C("affine_bias_widens", ops.affine, lambda x, w, b: x @ w + b, (3,), (3, 4), (2, 4)),
     C("matmul_operator", lambda x, y: x @ y, lambda x, y: x @ y, (2, 3), (3, 4)),
     C("tensordot_2", ops.tensordot, lambda x, y: torch.tensordot(x, y, 2), (2, 3, 4), (3, 4, 5)),
     C("tensordot_1", lambda x, y: ops.tensordot(x, y, axes=1),
@@ -412,6 +417,9 @@ MISMATCHES = {
     "add": (lambda: ops.add(np.ones((2, 3)), np.ones(4)), ["(2, 3)", "(4,)"]),
     "operator": (lambda: Tensor(np.ones((2, 3))) * np.ones(4), ["(2, 3)", "(4,)"]),
     "matmul": (lambda: ops.matmul(np.ones((2, 3)), np.ones((4, 5))), ["(2, 3)", "(4, 5)"]),
+    "affine": (lambda: ops.affine(np.ones((2, 3)), np.ones((4, 5))), ["(2, 3)", "(4, 5)"]),
+    "affine_bias": (lambda: ops.affine(np.ones((2, 3)), np.ones((3, 5)), np.ones(4)),
+                    ["(2, 5)", "(4,)"]),
     "reshape": (lambda: ops.reshape(np.ones((2, 3)), (4, 5)), ["(2, 3)", "(4, 5)"]),
     "concatenate": (
         lambda: ops.concatenate([np.ones((2, 3)), np.ones((2, 4))], axis=0), ["(2, 3)", "(2, 4)"]
@@ -426,3 +434,29 @@ def test_shape_mismatch_raises_value_error_naming_both_shapes(name: str) -> None
         fn()
     for s in shapes:
         assert s in str(info.value)
+
+
+def test_affine_is_bitwise_matmul_plus_bias_and_leaves_its_inputs_alone() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((128, 30)).astype(np.float32)
+    w = rng.standard_normal((30, 20)).astype(np.float32)
+    b = rng.standard_normal(20).astype(np.float32)
+    copies = [x.copy(), w.copy(), b.copy()]
+    out = ops.affine(x, w, b)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(ops.add(ops.matmul(x, w), b)))
+    for original, copy in zip((x, w, b), copies):
+        np.testing.assert_array_equal(original, copy)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64])
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), ((0, 2), False)])
+def test_mean_is_bitwise_numpys_mean(dtype, axis, keepdims) -> None:
+    values = np.random.default_rng(9).standard_normal((37, 5, 129)) * 100
+    a = values.astype(dtype)
+    expected = np.mean(a, axis=axis, keepdims=keepdims)
+    if np.issubdtype(dtype, np.floating):
+        expected = expected.astype(dtype)
+    got = np.asarray(ops.mean(a, axis=axis, keepdims=keepdims))
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)

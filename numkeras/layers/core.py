@@ -68,9 +68,7 @@ class Dense(Layer):
                 f"of input shape to have value {self.kernel.shape[0]}, but received input with "
                 f"shape {np.shape(value_of(inputs))}"
             )
-        outputs = ops.matmul(inputs, self.kernel)
-        if self.use_bias:
-            outputs = ops.add(outputs, self.bias)
+        outputs = ops.affine(inputs, self.kernel, self.bias if self.use_bias else None)
         return self.activation(outputs)
 
     def get_config(self) -> dict:

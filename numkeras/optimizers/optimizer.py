@@ -42,9 +42,10 @@ LearningRate = float | LearningRateSchedule | Callable[[], Any]
 
 def cast_scalar(x: Any, dtype: np.dtype) -> np.generic:
     """A scalar (number, NumPy scalar, 0-d Tensor) as a NumPy scalar of ``dtype``."""
+    scalar_type = dtype.type if isinstance(dtype, np.dtype) else np.dtype(dtype).type
     if isinstance(x, float | int | np.generic):  # the common case, on every step: keep it cheap
-        return np.dtype(dtype).type(x)
-    return np.dtype(dtype).type(np.asarray(value_of(x)))
+        return scalar_type(x)
+    return scalar_type(np.asarray(value_of(x)))
 
 
 def _is_number(x: Any) -> bool:

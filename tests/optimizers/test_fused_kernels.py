@@ -14,7 +14,7 @@ from numkeras import optimizers
 from numkeras.autodiff import Variable
 from numkeras.optimizers import kernels
 
-SHAPE = (160, 128)  # 20,480 elements: above kernels.MIN_SIZE, so the fused path is eligible
+SHAPE = (160, 128)  # the "big kernel" of these tests; the bias is small (10 elements)
 STEPS = 5
 
 
@@ -91,17 +91,44 @@ def test_variants_without_a_kernel_take_the_numpy_path(monkeypatch):
     assert count == 0
 
 
-def test_small_foreign_or_non_contiguous_arrays_are_refused(monkeypatch):
+def test_foreign_overlapping_or_non_contiguous_arrays_are_refused(monkeypatch):
+    needs_compiled_kernels()
     monkeypatch.setattr(kernels, "enabled", True)
-    small = np.ones(100, np.float32)
-    assert not kernels.fused("sgd", (small, small.copy()), (0.1,))
+    small = np.ones(10, np.float32)
+    assert kernels.fused("sgd", (small, small.copy()), (0.5,))  # small arrays run too
+    np.testing.assert_array_equal(small, np.full(10, 0.5, np.float32))
     big = np.ones((200, 200), np.float32)
     assert not kernels.fused("sgd", (big, np.ones((200, 200), np.float64)), (0.1,))
     fortran = np.ones((200, 200), np.float32, order="F")
     assert not kernels.fused("sgd", (big, fortran), (0.1,))
     assert not kernels.fused("sgd", (big[:, ::2], big[:, ::2].copy()), (0.1,))
+    assert not kernels.fused("sgd", (big, big.T.copy()[:100]), (0.1,))  # another shape
     ints = np.ones((200, 200), np.int64)
     assert not kernels.fused("sgd", (ints, ints.copy()), (1,))
+    assert not kernels.fused("sgd", (big, big), (0.1,))  # the loops assume no aliasing
+    assert not kernels.fused("sgd", (big[1:], big[:-1]), (0.1,))  # overlapping views
+    frozen = np.ones((200, 200), np.float32)
+    frozen.flags.writeable = False
+    assert not kernels.fused("sgd", (frozen, big), (0.1,))
+    np.testing.assert_array_equal(big, np.ones((200, 200), np.float32))  # nothing touched
+
+
+def test_a_read_only_gradient_is_accepted(monkeypatch):
+    needs_compiled_kernels()
+    monkeypatch.setattr(kernels, "enabled", True)
+    w = np.zeros(50, np.float32)
+    g = np.ones(50, np.float32)
+    g.flags.writeable = False
+    assert kernels.fused("sgd", (w, g), (0.25,))
+    np.testing.assert_array_equal(w, np.full(50, -0.25, np.float32))
+
+
+def test_a_bad_scalar_raises(monkeypatch):
+    needs_compiled_kernels()
+    monkeypatch.setattr(kernels, "enabled", True)
+    w = np.zeros(50, np.float32)
+    with pytest.raises(TypeError):
+        kernels.fused("sgd", (w, w.copy()), ("fast",))
 
 
 def test_fortran_ordered_weight_still_trains_correctly(monkeypatch):
@@ -116,7 +143,7 @@ def test_missing_library_falls_back_to_numpy(monkeypatch):
     monkeypatch.setattr(kernels, "enabled", True)
     monkeypatch.setattr(kernels, "_functions", None)
     monkeypatch.setattr(kernels, "_unavailable", False)
-    monkeypatch.setattr(kernels, "_library_path", lambda: None)
+    monkeypatch.setattr(kernels, "_import_extension", lambda: None)
     w = Variable(np.zeros(SHAPE, np.float32))
     optimizers.SGD(0.5).apply([np.ones(SHAPE, np.float32)], [w])
     np.testing.assert_array_equal(w.numpy(), np.full(SHAPE, -0.5, np.float32))
