@@ -306,7 +306,7 @@ def record(value: np.ndarray, inputs: tuple, vjp: VJP) -> Tensor:
     for tape in _active_tapes:
         if tape._recording and tape._watches_any(inputs):
             tape._watched[id(out)] = out
-            tape._records.append((out, inputs, vjp))
+            tape._records.append((out, inputs, vjp, tuple(map(id, inputs))))
     return out
 
 
@@ -330,7 +330,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _shape_of(x: Any) -> tuple[int, ...]:
-    return np.shape(x.value if isinstance(x, Tensor) else x)
+    value = x.value if isinstance(x, Tensor) else x
+    return value.shape if isinstance(value, np.ndarray) else np.shape(value)
 
 
 class GradientTape:
@@ -347,7 +348,8 @@ class GradientTape:
         self.persistent = persistent
         self.watch_accessed_variables = watch_accessed_variables
         self._watched: dict[int, Any] = {}
-        self._records: list[tuple[Tensor, tuple, VJP]] = []
+        # (output, inputs, vjp, ids of the inputs), in recording order
+        self._records: list[tuple[Tensor, tuple, VJP, tuple[int, ...]]] = []
         self._recording = False
         self._used = False
 
@@ -434,10 +436,12 @@ class GradientTape:
         results = []
         for source in flat:
             g = grads.get(id(source))
+            value = value_of(source)
+            dtype = value.dtype if isinstance(value, np.ndarray) else np.result_type(value)
             if g is None and unconnected_gradients == "zero":
-                g = Tensor(np.zeros(_shape_of(source), dtype=np.result_type(value_of(source))))
+                g = Tensor(np.zeros(_shape_of(source), dtype=dtype))
             elif g is not None:
-                g = Tensor(np.asarray(g).astype(np.result_type(value_of(source)), copy=False))
+                g = Tensor(np.asarray(g).astype(dtype, copy=False))
             results.append(g)
         return rebuild(results)
 
@@ -449,7 +453,7 @@ class GradientTape:
         on_path = set(source_ids)
         relevant = []
         for record_ in self._records:
-            if any(id(x) in on_path for x in record_[1]):
+            if not on_path.isdisjoint(record_[3]):
                 on_path.add(id(record_[0]))
                 relevant.append(record_)
         if id(target) not in on_path:
@@ -465,17 +469,19 @@ class GradientTape:
                     f"{target_value.shape}"
                 )
         grads: dict[int, Any] = {id(target): seed}
-        for out, inputs, vjp in reversed(relevant):
+        for out, inputs, vjp, input_ids in reversed(relevant):
             key = id(out)
             g = grads.get(key) if key in source_ids else grads.pop(key, None)
             if g is None:
                 continue
-            wanted = tuple(id(x) in on_path for x in inputs)
-            for x, want, gx in zip(inputs, wanted, vjp(g, wanted)):
+            wanted = tuple(map(on_path.__contains__, input_ids))
+            for x, k, want, gx in zip(inputs, input_ids, wanted, vjp(g, wanted)):
                 if not want or gx is None:
                     continue
-                gx = unbroadcast(np.asarray(gx), _shape_of(x))
-                k = id(x)
+                gx = np.asarray(gx)
+                shape = _shape_of(x)
+                if gx.shape != shape:
+                    gx = unbroadcast(gx, shape)
                 grads[k] = grads[k] + gx if k in grads else gx
         return grads
 

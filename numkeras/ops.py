@@ -287,8 +287,10 @@ def categorical_crossentropy(
         log_prob = np.log(clipped)
     out = -np.add.reduce(t * log_prob, axis=axis)
 
+    last_axis = axis in (-1, np.ndim(o) - 1)
+
     def vjp(g, wanted):
-        g = np.expand_dims(g, axis)
+        g = g[..., np.newaxis] if last_axis else np.expand_dims(g, axis)
         d_target = -log_prob * g if wanted[0] else None
         if not wanted[1]:
             return d_target, None
@@ -308,6 +310,9 @@ EPSILON = 1e-7  # Keras's backend epsilon, the probability clip of crossentropy
 
 # --- products --------------------------------------------------------------------------------
 def _check_matmul(name: str, a: Any, b: Any) -> None:
+    if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim >= 1 and b.ndim >= 2
+            and a.shape[-1] == b.shape[-2]):
+        return  # the common case, checked cheaply
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if a_nd == 0 or b_nd == 0:
         raise ValueError(f"{name}: operands must have rank >= 1, got shapes {np.shape(a)} and "
@@ -367,7 +372,8 @@ def affine(x: Any, kernel: Any, bias: Any = None) -> Tensor:
     inputs: tuple = (x, kernel)
     if bias is not None:
         b = value_of(bias)
-        if np.shape(b) == np.shape(out)[-1:] and np.result_type(out, b) == out.dtype:
+        if (type(b) is np.ndarray and type(out) is np.ndarray and b.dtype == out.dtype
+                and b.shape == out.shape[-1:]):
             np.add(out, b, out=out)
         else:  # the sum needs another shape or dtype than the product's
             out = _binary("affine", np.add, out, b)
@@ -460,6 +466,8 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
             out = out.astype(a.dtype, copy=False)
 
     def vjp(g, wanted):
+        if np.ndim(g) == 0:  # a mean of everything (a loss): every entry gets the same share
+            return (np.full(a.shape, g / g.dtype.type(count), dtype=g.dtype),)
         return (np.broadcast_to(_keep(g, axes, keepdims) / g.dtype.type(count), a.shape),)
 
     return record(out, (x,), vjp)

@@ -61,8 +61,9 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs: Any, training: bool = False) -> Tensor:
-        features = np.shape(value_of(inputs))[-1:]
-        if features != self.kernel.shape[:1]:
+        value = value_of(inputs)
+        features = value.shape[-1:] if isinstance(value, np.ndarray) else np.shape(value)[-1:]
+        if features != self.kernel.value.shape[:1]:
             raise ValueError(
                 f'Input of layer "{self.name}" is incompatible with the layer: expected axis -1 '
                 f"of input shape to have value {self.kernel.shape[0]}, but received input with "

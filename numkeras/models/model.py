@@ -38,8 +38,10 @@ class Model(Layer):
         self.history: Any = None
         self.compiled = False
         self._compile_config: dict | None = None
-        # Metric updates held back while nobody reads the logs (see _update_metrics).
+        # Metric updates held back while nobody reads the logs (see _update_metrics), and
+        # how many samples they cover.
         self._deferred_updates: list[tuple] | None = None
+        self._deferred_rows = 0
 
     # --- compile ---------------------------------------------------------------------------
     def compile(
@@ -109,7 +111,7 @@ class Model(Layer):
 
     def reset_metrics(self) -> None:
         if self._deferred_updates:
-            self._deferred_updates.clear()
+            self._deferred_updates, self._deferred_rows = [], 0
         for metric in self.metrics:
             metric.reset_state()
 
@@ -152,7 +154,8 @@ class Model(Layer):
             self._update_each_metric(y, y_pred, sample_weight)
             return
         self._deferred_updates.append((loss, y, y_pred, sample_weight, batch_size))
-        if sum(item[4] for item in self._deferred_updates) >= _DEFERRED_ROWS:
+        self._deferred_rows += batch_size
+        if self._deferred_rows >= _DEFERRED_ROWS:
             self._apply_deferred_updates()
 
     def _update_each_metric(self, y: Any, y_pred: Any, sample_weight: Any) -> None:
@@ -172,7 +175,7 @@ class Model(Layer):
         pending = self._deferred_updates
         if not pending:
             return
-        self._deferred_updates = []
+        self._deferred_updates, self._deferred_rows = [], 0
         if all(np.ndim(item[0]) == 0 for item in pending):
             losses = np.array([item[0] for item in pending])
             sizes = np.array([item[4] for item in pending])
@@ -240,7 +243,7 @@ class Model(Layer):
         try:
             for epoch in range(initial_epoch, epochs):
                 # Without per-batch log readers, metric updates wait for the epoch's end.
-                self._deferred_updates = None if batch_logs else []
+                self._deferred_updates, self._deferred_rows = (None if batch_logs else []), 0
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
                 batches = _batches(x, y, sample_weight, batch_size, shuffle, self.dtype)
@@ -288,12 +291,12 @@ class Model(Layer):
         self.reset_metrics()
         callback_list.on_test_begin()
         batch_logs = _uses_batch_logs(callback_list, "on_test_batch_end")
-        outer_updates, self._deferred_updates = self._deferred_updates, None
+        outer = self._deferred_updates, self._deferred_rows
         try:
             logs = self._evaluate_batches(x, y, sample_weight, batch_size, n_steps,
                                           callback_list, batch_logs)
         finally:
-            self._deferred_updates = outer_updates
+            self._deferred_updates, self._deferred_rows = outer
         callback_list.on_test_end(logs)
         if return_dict:
             return logs
@@ -310,16 +313,18 @@ class Model(Layer):
         numbers up to float32 rounding, in far fewer small NumPy calls.
         """
         group = not batch_logs and self._loss_adds_up()
-        self._deferred_updates = None if batch_logs else []
+        self._deferred_updates, self._deferred_rows = (None if batch_logs else []), 0
         held: list[tuple] = []
+        held_rows = 0
         batches = _batches(x, y, sample_weight, batch_size, False, self.dtype)
         for step, (xb, yb, swb) in zip(range(n_steps), batches):
             callback_list.on_test_batch_begin(step)
             if group:
                 held.append((np.asarray(value_of(self(xb, training=False))), yb, swb))
-                if sum(len(item[0]) for item in held) >= _DEFERRED_ROWS:
+                held_rows += len(xb)
+                if held_rows >= _DEFERRED_ROWS:
                     self._test_step_on_predictions(held)
-                    held = []
+                    held, held_rows = [], 0
             else:
                 self.test_step(xb, yb, swb)
             callback_list.on_test_batch_end(step, self._logs() if batch_logs else {})

@@ -178,3 +178,17 @@ def test_built_in_metrics_add_up_and_user_ones_do_not():
     assert model_module._adds_up(metrics.Mean())
     assert not model_module._adds_up(LargestBatchMean())
     assert not model_module._adds_up(metrics.MeanMetricWrapper(lambda t, p: (t == p).mean(-1)))
+
+
+def test_held_back_updates_flushed_many_times_give_the_same_history(monkeypatch):
+    monkeypatch.setattr(model_module, "_DEFERRED_ROWS", 64)  # flush every few batches
+    plain = build(seed=5).fit(X, Y, epochs=2, batch_size=24, verbose=0)
+    read = build(seed=5).fit(X, Y, epochs=2, batch_size=24, verbose=0,
+                             callbacks=[ReadsBatchLogs()])
+    for key in plain.history:
+        np.testing.assert_allclose(plain.history[key], read.history[key], rtol=2e-6,
+                                   err_msg=key)
+    model = build(seed=5)
+    grouped = model.evaluate(X, Y, batch_size=24, verbose=0)
+    per_batch = model.evaluate(X, Y, batch_size=24, verbose=0, callbacks=[ReadsBatchLogs()])
+    np.testing.assert_allclose(grouped, per_batch, rtol=2e-6)
