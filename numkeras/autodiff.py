@@ -269,8 +269,10 @@ class Variable(Tensor):
                     casting="unsafe")
         return self
 
-    def _delta(self, delta: Any, method: str) -> np.ndarray:
+    def _delta(self, delta: Any, method: str) -> np.ndarray | int | float:
         """``delta`` as an array, if it broadcasts to this variable's shape (as in Keras)."""
+        if isinstance(delta, int | float):  # a Python number broadcasts to any shape
+            return delta
         d = np.asarray(delta.value if isinstance(delta, Tensor) else delta)
         if d.shape != self.value.shape:
             try:
@@ -320,10 +322,10 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return grad
     extra = grad.ndim - len(shape)
     if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
+        grad = np.add.reduce(grad, axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
+        grad = np.add.reduce(grad, axis=stretched, keepdims=True)
     if grad.shape != shape:  # a VJP bug: never reshape it away silently
         raise ValueError(f"a gradient of shape {grad.shape} cannot be summed to shape {shape}")
     return grad
