@@ -358,13 +358,14 @@ def matmul(x: Any, y: Any) -> Tensor:
     return record(np.matmul(a, b), (x, y), vjp)
 
 
-def affine(x: Any, kernel: Any, bias: Any = None) -> Tensor:
+def affine(x: Any, kernel: Any, bias: Any = None, relu: bool = False) -> Tensor:
     """``matmul(x, kernel) + bias``: the seed's affine map, as one op (Dense's forward).
 
     Not a ``keras.ops`` name. It computes the same numbers as ``add(matmul(x, kernel), bias)``
-    but adds the bias in place into the fresh product -- one pass over memory and one record
-    on the tape fewer for every Dense layer on every step. The bias's gradient is the output
-    gradient summed over the batch axes, done by the tape's un-broadcasting.
+    (then ``relu`` of that, with ``relu=True``) but works in place on the fresh product: one
+    pass over memory and one record on the tape fewer per step for each bias and each relu.
+    The bias's gradient is the output gradient summed over the batch axes, done by the tape's
+    un-broadcasting; relu's lets the gradient through where the output is positive.
     """
     a, w = value_of(x), value_of(kernel)
     _check_matmul("affine", a, w)
@@ -378,8 +379,12 @@ def affine(x: Any, kernel: Any, bias: Any = None) -> Tensor:
         else:  # the sum needs another shape or dtype than the product's
             out = _binary("affine", np.add, out, b)
         inputs = (x, kernel, bias)
+    if relu:
+        out = np.maximum(out, 0, out=out) if type(out) is np.ndarray else np.maximum(out, 0)
 
     def vjp(g, wanted):
+        if relu:
+            g = g * (out > 0)
         return _matmul_vjp(a, w, g, wanted[0], wanted[1]) + ((g,) if len(wanted) == 3 else ())
 
     return record(out, inputs, vjp)

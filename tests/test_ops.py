@@ -116,6 +116,10 @@ CASES = [
     C("affine", ops.affine, lambda x, w, b: x @ w + b, (2, 3), (3, 4), (4,)),
     C("affine_3d", ops.affine, lambda x, w, b: x @ w + b, (2, 5, 3), (3, 4), (4,)),
     C("affine_no_bias", ops.affine, lambda x, w: x @ w, (2, 3), (3, 4)),
+    C("affine_relu", lambda x, w, b: ops.affine(x, w, b, relu=True),
+      lambda x, w, b: torch.relu(x @ w + b), (5, 3), (3, 4), (4,)),
+    C("affine_relu_no_bias", lambda x, w: ops.affine(x, w, relu=True),
+      lambda x, w: torch.relu(x @ w), (5, 3), (3, 4)),
     C("affine_bias_per_row", ops.affine, lambda x, w, b: x @ w + b, (2, 3), (3, 4), (2, 4)),
     C("affine_bias_widens", ops.affine, lambda x, w, b: x @ w + b, (3,), (3, 4), (2, 4)),
     C("matmul_operator", lambda x, y: x @ y, lambda x, y: x @ y, (2, 3), (3, 4)),
@@ -445,6 +449,8 @@ def test_affine_is_bitwise_matmul_plus_bias_and_leaves_its_inputs_alone() -> Non
     out = ops.affine(x, w, b)
     assert out.dtype == np.float32
     np.testing.assert_array_equal(np.asarray(out), np.asarray(ops.add(ops.matmul(x, w), b)))
+    fused = ops.affine(x, w, b, relu=True)
+    np.testing.assert_array_equal(np.asarray(fused), np.asarray(ops.relu(out)))
     for original, copy in zip((x, w, b), copies):
         np.testing.assert_array_equal(original, copy)
 

@@ -69,8 +69,10 @@ class Dense(Layer):
                 f"of input shape to have value {self.kernel.shape[0]}, but received input with "
                 f"shape {np.shape(value_of(inputs))}"
             )
-        outputs = ops.affine(inputs, self.kernel, self.bias if self.use_bias else None)
-        return self.activation(outputs)
+        bias = self.bias if self.use_bias else None
+        if self.activation is activations.relu:  # the common case: relu fused into the op
+            return ops.affine(inputs, self.kernel, bias, relu=True)
+        return self.activation(ops.affine(inputs, self.kernel, bias))
 
     def get_config(self) -> dict:
         return {

@@ -510,14 +510,18 @@ def _check_finite(where: str, x: np.ndarray, rows_per_chunk: int = 4096) -> None
     """Raise on NaN or infinity in ``x``, checked in chunks (no temporary the size of x).
 
     A chunk's sum is finite when all its values are (NaN and infinities propagate); summing is
-    several times faster than ``isfinite``, which only runs to find the culprit.
+    several times faster than ``isfinite``, which only runs to find the culprit. For float32 and
+    float64 each chunk is summed as ``chunk @ ones`` (a BLAS matrix-vector product on every core,
+    2-3x faster than ``np.sum`` here), then the row sums are added.
     """
-    if not np.issubdtype(x.dtype, np.floating):
+    if not np.issubdtype(x.dtype, np.floating) or x.size == 0:
         return
+    features = x.size // len(x)
+    ones = np.ones(features, dtype=x.dtype) if x.dtype in (np.float32, np.float64) else None
     for start in range(0, len(x), rows_per_chunk):
-        chunk = x[start:start + rows_per_chunk]
-        with np.errstate(over="ignore"):  # a sum of large finite values may overflow: recheck
-            total = np.add.reduce(chunk, axis=None)
+        chunk = x[start:start + rows_per_chunk].reshape(-1, features)
+        with np.errstate(over="ignore", invalid="ignore"):  # a sum may overflow: recheck
+            total = np.add.reduce(chunk @ ones if ones is not None else chunk, axis=None)
         if not np.isfinite(total) and not np.isfinite(chunk).all():
             bad = np.argwhere(~np.isfinite(x))
             raise ValueError(

@@ -463,3 +463,27 @@ def test_metrics_given_as_strings_are_named_by_those_strings():
     model.compile(optimizer="sgd", loss="mse", metrics=["mae", "mean_squared_error"])
     history = model.fit(X, X.sum(axis=1), epochs=1, verbose=0)
     assert set(history.history) == {"loss", "mae", "mean_squared_error"}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_finiteness_check_finds_values_in_any_chunk_and_rank(dtype):
+    from numkeras.models.model import _check_finite
+
+    images = np.zeros((9000, 7, 4), dtype=dtype)
+    _check_finite("fit", images)  # all finite: silent
+    images[8999, 6, 3] = np.nan  # the last value of the third chunk
+    with pytest.raises(ValueError, match=r"1 NaN or infinite values \(first at index "
+                                         r"\(8999, 6, 3\)\)"):
+        _check_finite("fit", images)
+    images[8999, 6, 3] = 0
+    images[5000, 0, 0], images[5000, 0, 1] = np.inf, -np.inf  # would sum to NaN
+    with pytest.raises(ValueError, match=r"\(5000, 0, 0\)"):
+        _check_finite("fit", images)
+
+
+def test_finiteness_check_accepts_finite_values_whose_sum_overflows():
+    from numkeras.models.model import _check_finite
+
+    big = np.full((100, 3), np.finfo(np.float32).max, np.float32)
+    _check_finite("fit", big)
+    _check_finite("fit", np.zeros((0, 5), np.float32))
