@@ -44,6 +44,8 @@ class Contender:
 
 CONTENDERS = (
     Contender("hand_numpy", "hand_numpy.py"),
+    # the hand loop with numkeras's fused update kernel: a floor for any framework (see README)
+    Contender("hand_fused", "hand_numpy.py", ("--fused-update",)),
     Contender("numkeras", "numkeras_seed.py", ("--framework", "numkeras")),
     # numkeras without its compiled fused kernels: the pure-NumPy optimizer path.
     Contender("numkeras_numpy", "numkeras_seed.py", ("--framework", "numkeras"),
@@ -451,7 +453,9 @@ def print_report(report: dict[str, Any]) -> None:
     print(
         "  runs = clean/successful (figures use the clean runs when there are any); "
         "'other load' = cores used by other processes meanwhile;\n"
-        "  blas_only = only the five matrix products of each step (a floor for s/epoch)."
+        "  blas_only = only the five matrix products of each step (a floor for s/epoch);\n"
+        "  hand_fused = the hand loop updating with numkeras's fused RMSprop kernel, no "
+        "framework around it (a floor for any framework computing these numbers)."
     )
     if any(e.get("noisy") for e in summary.values() if e["status"] == "ok"):
         print(

@@ -162,12 +162,36 @@ class HandMLP:
         return out
 
 
+class FusedUpdateMLP(HandMLP):
+    """The same loop, but its RMSprop update is numkeras's compiled fused kernel (one pass per
+    weight, Keras's literal rule). Not a contender: it shows what any framework computing these
+    numbers with this BLAS could reach at best -- the hand loop minus its update passes, with
+    no framework around it."""
+
+    def __init__(self, np: Any, seed: int, batch: int = _common.BATCH_SIZE) -> None:
+        super().__init__(np, seed, batch)
+        from numkeras.optimizers import kernels
+
+        self.velocities = [np.zeros_like(p) for p in self.params]
+        self.fused = kernels.fused
+        f32 = np.float32
+        self.scalars = (f32(RHO), f32(1.0 - RHO), f32(EPS), f32(LR))
+
+    def update(self) -> None:
+        for w, g, v in zip(self.params, self.grads, self.velocities, strict=True):
+            if not self.fused("rmsprop", (w, g, v), self.scalars):
+                raise RuntimeError("numkeras's compiled fused kernels are not available")
+
+
 def main() -> None:
-    args = _common.parse_args(__doc__.splitlines()[0])
+    parser = _common.make_parser(__doc__.splitlines()[0])
+    parser.add_argument("--fused-update", action="store_true",
+                        help="update with numkeras's fused RMSprop kernel (the 'hand_fused' row)")
+    args = parser.parse_args()
     np, import_s = _common.timed_import("numpy")
     x, labels, xt, labels_t = _common.load_fashion_mnist(args.limit)
     batch = _common.BATCH_SIZE
-    net = HandMLP(np, args.seed, batch)
+    net = (FusedUpdateMLP if args.fused_update else HandMLP)(np, args.seed, batch)
 
     epoch_times, train_loss, train_acc = [], [], []
     for _ in range(args.epochs):
@@ -189,7 +213,7 @@ def main() -> None:
     rss = _common.peak_rss_mib()
     _common.emit(
         {
-            "name": "hand_numpy",
+            "name": "hand_fused" if args.fused_update else "hand_numpy",
             "epoch_times": epoch_times,
             "train_loss": train_loss,
             "train_accuracy": train_acc,
