@@ -483,7 +483,8 @@ def _check_data(
         raise ValueError(f"{where}: `x` is required")
     x = _to_array("x", x)
     if x.ndim == 0 or len(x) == 0:
-        raise ValueError(f"{where}: `x` is empty (shape {x.shape}); there is nothing to train on")
+        verb = {"fit": "train on", "train_on_batch": "train on"}.get(where, where.split("_")[0])
+        raise ValueError(f"{where}: `x` is empty (shape {x.shape}); there is nothing to {verb}")
     _check_finite(where, x)
     if y is None:
         if require_y:

@@ -487,3 +487,12 @@ def test_finiteness_check_accepts_finite_values_whose_sum_overflows():
     big = np.full((100, 3), np.finfo(np.float32).max, np.float32)
     _check_finite("fit", big)
     _check_finite("fit", np.zeros((0, 5), np.float32))
+
+
+@pytest.mark.parametrize("method, verb", [("fit", "train on"), ("evaluate", "evaluate"),
+                                          ("predict", "predict")])
+def test_empty_x_is_refused_with_the_method_named(method, verb):
+    model = small_model()
+    args = (X[:0], Y[:0]) if method != "predict" else (X[:0],)
+    with pytest.raises(ValueError, match=rf"{method}: `x` is empty .* nothing to {verb}$"):
+        getattr(model, method)(*args, verbose=0)
