@@ -209,10 +209,14 @@ def stop_gradient(x: Any) -> Tensor:
 # --- activations ---------------------------------------------------------------------------
 def relu(x: Any) -> Tensor:
     """max(x, 0) element-wise: the seed's ``naive_relu``, vectorised."""
-    a = value_of(x)
-    out = np.maximum(a, 0)
-    # g * mask, not np.where(mask, g, 0): the same values, ten times faster in NumPy.
-    return record(out, (x,), lambda g, wanted: (g * (out > 0),))
+    out = np.maximum(value_of(x), 0)
+    return record(out, (x,), lambda g, wanted: (_relu_vjp(g, out),))
+
+
+def _relu_vjp(g: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The gradient through relu, given its output: ``g`` where the output is positive.
+    ``g * mask``, not ``np.where(mask, g, 0)``: the same values, ten times faster in NumPy."""
+    return g * (out > 0)
 
 
 def sigmoid(x: Any) -> Tensor:
@@ -384,7 +388,7 @@ def affine(x: Any, kernel: Any, bias: Any = None, relu: bool = False) -> Tensor:
 
     def vjp(g, wanted):
         if relu:
-            g = g * (out > 0)
+            g = _relu_vjp(g, out)
         return _matmul_vjp(a, w, g, wanted[0], wanted[1]) + ((g,) if len(wanted) == 3 else ())
 
     return record(out, inputs, vjp)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -185,10 +186,7 @@ class Model(Layer):
                 self._loss_tracker.update_state(item[0], sample_weight=item[4])
         metrics = self._resolve_metrics(pending[0][1], pending[0][2])
         if len(pending) > 1 and all(_adds_up(m) for m in metrics):
-            y = np.concatenate([np.asarray(item[1]) for item in pending])
-            y_pred = np.concatenate([np.asarray(item[2]) for item in pending])
-            weights = None if pending[0][3] is None else np.concatenate(
-                [np.asarray(item[3]) for item in pending])
+            y, y_pred, weights = _joined([item[1:4] for item in pending])
             self._update_each_metric(y, y_pred, weights)
         else:
             for _, y, y_pred, weights, _ in pending:
@@ -320,7 +318,7 @@ class Model(Layer):
         for step, (xb, yb, swb) in zip(range(n_steps), batches):
             callback_list.on_test_batch_begin(step)
             if group:
-                held.append((np.asarray(value_of(self(xb, training=False))), yb, swb))
+                held.append((yb, np.asarray(value_of(self(xb, training=False))), swb))
                 held_rows += len(xb)
                 if held_rows >= _DEFERRED_ROWS:
                     self._test_step_on_predictions(held)
@@ -333,11 +331,8 @@ class Model(Layer):
         return self._logs()
 
     def _test_step_on_predictions(self, held: list[tuple]) -> None:
-        """``test_step``'s loss and metrics for several batches' (predictions, y, weights)."""
-        y_pred = np.concatenate([item[0] for item in held])
-        y = np.concatenate([np.asarray(item[1]) for item in held])
-        weights = None if held[0][2] is None else np.concatenate(
-            [np.asarray(item[2]) for item in held])
+        """``test_step``'s loss and metrics for several batches' (y, predictions, weights)."""
+        y, y_pred, weights = _joined(held)
         loss = self.compute_loss(None, y, y_pred, weights)
         self._update_metrics(loss, y, y_pred, weights, len(y_pred))
 
@@ -612,11 +607,18 @@ def _apply_class_weight(y: np.ndarray, class_weight: dict, sample_weight: Any) -
 _DEFERRED_ROWS = 4096
 
 
+def _joined(batches: list[tuple]) -> list[Any]:
+    """Several batches' tuples of per-sample arrays, each position joined along the sample
+    axis (``None`` where the batches have none, e.g. no sample weights)."""
+    return [None if column[0] is None else np.concatenate([np.asarray(a) for a in column])
+            for column in zip(*batches)]
+
+
 def _from_numkeras(obj: Any) -> bool:
-    """Whether a function, class or object (by its class) is one of numkeras's own."""
-    module = getattr(obj, "__module__", None) if callable(obj) and not isinstance(
-        obj, losses_module.Loss | metrics_module.Metric) else type(obj).__module__
-    return isinstance(module, str) and module.startswith("numkeras.")
+    """Whether a function or class -- or, for any other object, its class -- is defined in
+    numkeras."""
+    owner = obj if isinstance(obj, type | types.FunctionType) else type(obj)
+    return owner.__module__.startswith("numkeras.")
 
 
 def _adds_up(metric: Any) -> bool:
