@@ -51,7 +51,9 @@ CONTENDERS = (
     Contender("numkeras_numpy", "numkeras_seed.py", ("--framework", "numkeras"),
               (("NUMKERAS_DISABLE_FUSED", "1"),)),
     Contender("torch_cpu", "torch_cpu.py"),
-    Contender("keras", "numkeras_seed.py", ("--framework", "keras")),
+    # Keras 3 itself on its JAX backend (pip install keras jax; skipped when not importable)
+    Contender("keras_jax", "numkeras_seed.py", ("--framework", "keras"),
+              (("KERAS_BACKEND", "jax"),)),
     Contender("blas_only", "blas_only.py"),
 )
 
