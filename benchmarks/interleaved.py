@@ -1,4 +1,4 @@
-"""fit() against the hand loops inside ONE process, alternating in short blocks of batches.
+"""fit, evaluate and predict against the hand loops inside ONE process, taking turns.
 
     python benchmarks/interleaved.py [--rounds 40] [--block 40]
 
@@ -12,7 +12,8 @@ is a paired measurement, and the median over rounds is steady to about +-0.02.
 numkeras runs the seed's program: ``fit(x_block, y_block, epochs=1, batch_size=128,
 verbose=0)`` on a model compiled with ``"rmsprop"``, ``"categorical_crossentropy"`` and
 ``["accuracy"]`` -- the public API, so the per-call setup of ``fit`` is included (it makes the
-figure slightly pessimistic for numkeras).
+figure slightly pessimistic for numkeras). Then evaluate and predict (10,000 test images,
+batch 128) take turns with the hand loop's bare forward pass, ``--rounds`` times.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def main() -> None:
 
     from numkeras import layers, models, utils
 
-    x, labels, _, _ = _common.load_fashion_mnist(None)
+    x, labels, x_test, labels_test = _common.load_fashion_mnist(None)
     y = utils.to_categorical(labels, 10)
     batch = _common.BATCH_SIZE
     hand = HandMLP(np, args.seed, batch)
@@ -67,13 +68,41 @@ def main() -> None:
             run(block)
             times[name].append((time.perf_counter() - began) / args.block)
 
-    base = times["hand_numpy"]
     print(f"{args.rounds} rounds x {args.block} batches of {batch}, one process, alternating")
-    print(f"{'contender':<11} {'ms/step':>8} {'x hand (paired median)':>23} {'IQR':>13}")
-    for name, values in times.items():
+    print(f"{'fit':<20} {'ms/step':>8} {'x hand (paired median)':>23} {'IQR':>13}")
+    report(times, "hand_numpy", 1e3)
+
+    # evaluate / predict on the 10,000 test images at batch 128, against the hand loop's bare
+    # forward pass, taking turns in the same way (seconds per pass of the test set).
+    probabilities = np.empty((len(x_test), 10), np.float32)
+    y_test = utils.to_categorical(labels_test, 10)
+    passes = {
+        "bare forward (hand)": lambda: hand.predict(x_test, batch, probabilities),
+        "numkeras evaluate": lambda: model.evaluate(x_test, y_test, batch_size=batch, verbose=0),
+        "numkeras predict": lambda: model.predict(x_test, batch_size=batch, verbose=0),
+    }
+    for run in passes.values():
+        run()
+    seconds: dict[str, list[float]] = {name: [] for name in passes}
+    for _ in range(args.rounds):
+        for name, run in passes.items():
+            began = time.perf_counter()
+            run()
+            seconds[name].append(time.perf_counter() - began)
+    images_per_s = {name: [len(x_test) / s for s in values] for name, values in seconds.items()}
+    print(f"{'test set':<20} {'img/s':>8} {'x bare (paired median)':>23} {'IQR':>13}")
+    report(images_per_s, "bare forward (hand)", 1.0, "8.0f")
+
+
+def report(values_by_name: dict[str, list[float]], base_name: str, scale: float,
+           spec: str = "8.3f") -> None:
+    """One line per entry: the median value, and the median and quartiles of its ratios to
+    the base entry's value of the same round."""
+    base = values_by_name[base_name]
+    for name, values in values_by_name.items():
         ratios = [v / b for v, b in zip(values, base, strict=True)]
         q1, _, q3 = statistics.quantiles(ratios, n=4)
-        print(f"{name:<11} {statistics.median(values) * 1e3:>8.3f} "
+        print(f"{name:<20} {statistics.median(values) * scale:>{spec}} "
               f"{statistics.median(ratios):>23.3f} {q1:>6.3f}-{q3:.3f}")
 
 

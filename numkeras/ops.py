@@ -287,7 +287,6 @@ def categorical_crossentropy(
         total = np.add.reduce(o, axis=axis, keepdims=True)
         prob = o / total
         clipped = np.minimum(np.maximum(prob, EPSILON), 1 - EPSILON)
-        inside = clipped == prob  # where the clip changed nothing, the gradient flows
         log_prob = np.log(clipped)
     out = -np.add.reduce(t * log_prob, axis=axis)
 
@@ -302,6 +301,7 @@ def categorical_crossentropy(
         if from_logits:
             d_output = np.exp(log_prob) * np.add.reduce(tg, axis=axis, keepdims=True) - tg
         else:
+            inside = clipped == prob  # where the clip changed nothing, the gradient flows
             h = -tg * inside / clipped
             d_output = (h - np.add.reduce(h * prob, axis=axis, keepdims=True)) / total
         return d_target, d_output

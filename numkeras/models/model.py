@@ -312,27 +312,29 @@ class Model(Layer):
         """
         group = not batch_logs and self._loss_adds_up()
         self._deferred_updates, self._deferred_rows = (None if batch_logs else []), 0
-        held: list[tuple] = []
-        held_rows = 0
+        predictions: list[np.ndarray] = []
+        first = done = 0  # the held predictions are of the rows first:done (batches in order)
         batches = _batches(x, y, sample_weight, batch_size, False, self.dtype)
         for step, (xb, yb, swb) in zip(range(n_steps), batches):
             callback_list.on_test_batch_begin(step)
             if group:
-                held.append((yb, np.asarray(value_of(self(xb, training=False))), swb))
-                held_rows += len(xb)
-                if held_rows >= _DEFERRED_ROWS:
-                    self._test_step_on_predictions(held)
-                    held, held_rows = [], 0
+                predictions.append(np.asarray(value_of(self(xb, training=False))))
+                done += len(xb)
+                if done - first >= _DEFERRED_ROWS:
+                    self._test_rows(y, sample_weight, first, done, predictions)
+                    predictions, first = [], done
             else:
                 self.test_step(xb, yb, swb)
             callback_list.on_test_batch_end(step, self._logs() if batch_logs else {})
-        if held:
-            self._test_step_on_predictions(held)
+        if predictions:
+            self._test_rows(y, sample_weight, first, done, predictions)
         return self._logs()
 
-    def _test_step_on_predictions(self, held: list[tuple]) -> None:
-        """``test_step``'s loss and metrics for several batches' (y, predictions, weights)."""
-        y, y_pred, weights = _joined(held)
+    def _test_rows(self, y: Any, sample_weight: Any, first: int, stop: int,
+                   predictions: list[np.ndarray]) -> None:
+        """``test_step``'s loss and metrics for rows ``first:stop``, given their predictions."""
+        y_pred = np.concatenate(predictions)
+        y, weights = y[first:stop], None if sample_weight is None else sample_weight[first:stop]
         loss = self.compute_loss(None, y, y_pred, weights)
         self._update_metrics(loss, y, y_pred, weights, len(y_pred))
 
