@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from numkeras.utils.progbar import Progbar
+from numkeras.utils.progbar import Progbar, _is_interactive
 
 Logs = dict[str, Any]
 
@@ -360,6 +360,13 @@ class ProgbarLogger(Callback):
         self.verbose = 1
         self.epochs = 1
         self._called_in_fit = False
+
+    @property
+    def _reads_batch_logs(self) -> bool:
+        """Whether the per-batch logs are shown: only by a live bar on a terminal. Elsewhere
+        the bar is written once per epoch, so the model need not compute running metrics for
+        every batch (``Model.fit`` asks this before overriding-based detection)."""
+        return self.verbose == 1 and _is_interactive(sys.stdout)
 
     def set_params(self, params: dict[str, Any]) -> None:
         super().set_params(params)

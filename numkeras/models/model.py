@@ -633,11 +633,18 @@ def _adds_up(metric: Any) -> bool:
 
 
 def _uses_batch_logs(callback_list: Any, *hooks: str) -> bool:
-    """Whether any callback overrides one of these per-batch hooks, and so reads its logs.
-    Running metric results are only computed for each batch when somebody looks at them."""
+    """Whether any callback reads per-batch logs: one that says so (``_reads_batch_logs``, as
+    the progress bar does), or else one that overrides one of these per-batch hooks. Running
+    metric results are only computed for each batch when somebody looks at them."""
     base = callbacks_module.Callback
-    return any(getattr(type(cb), hook) is not getattr(base, hook)
-               for cb in callback_list.callbacks for hook in hooks)
+    for cb in callback_list.callbacks:
+        says = getattr(cb, "_reads_batch_logs", None)
+        if says is not None:
+            if says:
+                return True
+        elif any(getattr(type(cb), hook) is not getattr(base, hook) for hook in hooks):
+            return True
+    return False
 
 
 def _resolve_verbose(verbose: Any) -> int:

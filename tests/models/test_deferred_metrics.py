@@ -192,3 +192,28 @@ def test_held_back_updates_flushed_many_times_give_the_same_history(monkeypatch)
     grouped = model.evaluate(X, Y, batch_size=24, verbose=0)
     per_batch = model.evaluate(X, Y, batch_size=24, verbose=0, callbacks=[ReadsBatchLogs()])
     np.testing.assert_allclose(grouped, per_batch, rtol=2e-6)
+
+
+@pytest.mark.parametrize("interactive", [False, True])
+def test_progress_bar_gets_running_metrics_only_on_a_terminal(interactive, monkeypatch, capsys):
+    from numkeras import callbacks as callbacks_module
+    from numkeras.utils.progbar import Progbar
+
+    monkeypatch.setattr(callbacks_module, "_is_interactive", lambda stream: interactive)
+    seen: list[list] = []
+    real_update = Progbar.update
+
+    def spy(self, current, values=None, finalize=None):
+        if not finalize:
+            seen.append(list(values or ()))
+        real_update(self, current, values, finalize)
+
+    monkeypatch.setattr(Progbar, "update", spy)
+    history = build(seed=4).fit(X, Y, epochs=2, batch_size=100, verbose=1)
+    quiet = build(seed=4).fit(X, Y, epochs=2, batch_size=100, verbose=0)
+    # one update per batch; running values in them only when a live bar shows them
+    assert [bool(values) for values in seen] == [interactive] * (2 * 10)
+    for key in quiet.history:
+        np.testing.assert_allclose(history.history[key], quiet.history[key], rtol=2e-6)
+    printed = capsys.readouterr().out
+    assert f"accuracy: {history.history['accuracy'][-1]:.4f}" in printed
