@@ -46,12 +46,11 @@ def _check_decay_steps(decay_steps: Any) -> None:
         raise ValueError(f"`decay_steps` must be positive; got {decay_steps!r}")
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
+class _StepDecay(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: their arguments, their config, and
+    the progress ``step / decay_steps`` (rounded down with ``staircase=True``)."""
 
-    With ``staircase=True`` the exponent is rounded down, so the rate drops in steps every
-    ``decay_steps`` updates instead of a little every update.
-    """
+    _default_name = ""  # each schedule's Keras name
 
     def __init__(
         self,
@@ -59,21 +58,18 @@ class ExponentialDecay(LearningRateSchedule):
         decay_steps: int,
         decay_rate: float,
         staircase: bool = False,
-        name: str = "ExponentialDecay",
+        name: str | None = None,
     ) -> None:
         _check_decay_steps(decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
         self.staircase = staircase
-        self.name = name
+        self.name = self._default_name if name is None else name
 
-    def __call__(self, step: Any) -> np.floating:
-        lr = _float(self.initial_learning_rate)
+    def _progress(self, step: Any, lr: np.floating) -> np.floating:
         p = _cast(step, lr) / _cast(self.decay_steps, lr)
-        if self.staircase:
-            p = np.floor(p)
-        return lr * _cast(self.decay_rate, lr) ** p
+        return np.floor(p) if self.staircase else p
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -83,6 +79,20 @@ class ExponentialDecay(LearningRateSchedule):
             "staircase": self.staircase,
             "name": self.name,
         }
+
+
+class ExponentialDecay(_StepDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
+
+    With ``staircase=True`` the exponent is rounded down, so the rate drops in steps every
+    ``decay_steps`` updates instead of a little every update.
+    """
+
+    _default_name = "ExponentialDecay"
+
+    def __call__(self, step: Any) -> np.floating:
+        lr = _float(self.initial_learning_rate)
+        return lr * _cast(self.decay_rate, lr) ** self._progress(step, lr)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -114,39 +124,14 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (floored if staircase)."""
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "InverseTimeDecay",
-    ) -> None:
-        _check_decay_steps(decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+    _default_name = "InverseTimeDecay"
 
     def __call__(self, step: Any) -> np.floating:
         lr = _float(self.initial_learning_rate)
-        p = _cast(step, lr) / _cast(self.decay_steps, lr)
-        if self.staircase:
-            p = np.floor(p)
-        return lr / (_cast(1, lr) + _cast(self.decay_rate, lr) * p)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return lr / (_cast(1, lr) + _cast(self.decay_rate, lr) * self._progress(step, lr))
 
 
 class CosineDecay(LearningRateSchedule):
