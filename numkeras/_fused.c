@@ -1,0 +1,406 @@
+/* numkeras's compiled kernels: work that NumPy does in many passes or many small calls, done
+ * in one. Two families, each with a readable NumPy twin that stays the reference:
+ *
+ * - Optimizer updates (numkeras/optimizers/kernels.py): each optimizer's whole update in one
+ *   pass over memory. The NumPy path of an update step makes about ten passes over a weight
+ *   array; these loops load each element once, update it, and store it once.
+ * - Op kernels (numkeras/ops.py): softmax and categorical crossentropy row by row, their
+ *   vector-Jacobian products, Dense's bias + relu, and relu's VJP. On the seed's (128, 10)
+ *   output NumPy spends more time dispatching its ~30 small calls than computing.
+ *
+ * The arithmetic is written in exactly the order of the NumPy path, without fused multiply-adds
+ * (-ffp-contract=off), and sums follow NumPy's pairwise summation, so both paths round
+ * identically and give bit-for-bit the same result -- except exp and log, which come from the C
+ * library here and from NumPy's own SIMD code there (they may differ in the last bit or two).
+ * tests/optimizers/test_fused_kernels.py and tests/test_ops_kernels.py check this.
+ *
+ * A small CPython extension: each kernel is a Python function taking its arrays (anything with
+ * the buffer protocol, e.g. NumPy arrays) and then its scalars. It returns True when it ran,
+ * and False -- touching nothing -- when an array is not C-contiguous, not of the kernel's
+ * float type, of the wrong length, or overlaps another; the caller then takes its NumPy path.
+ * numkeras/_compiled.py imports it on first use.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+/* With GCC on x86-64, also compile an AVX2 version of each loop, picked at load time. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define VECTORIZED __attribute__((target_clones("avx2", "default")))
+#else
+#define VECTORIZED
+#endif
+
+#define KERNELS(T, SUFFIX, SQRT)                                                              \
+    static VECTORIZED void sgd_##SUFFIX(T *restrict w, const T *restrict g, size_t n, T lr) {        \
+        for (size_t i = 0; i < n; i++)                                                        \
+            w[i] = w[i] - g[i] * lr;                                                          \
+    }                                                                                         \
+    static VECTORIZED void sgd_momentum_##SUFFIX(T *restrict w, const T *restrict g, T *restrict m,  \
+                                          size_t n, T momentum, T lr) {                       \
+        for (size_t i = 0; i < n; i++) {                                                      \
+            m[i] = m[i] * momentum - g[i] * lr;                                               \
+            w[i] = w[i] + m[i];                                                               \
+        }                                                                                     \
+    }                                                                                         \
+    static VECTORIZED void sgd_nesterov_##SUFFIX(T *restrict w, const T *restrict g, T *restrict m,  \
+                                          size_t n, T momentum, T lr) {                       \
+        for (size_t i = 0; i < n; i++) {                                                      \
+            T step = g[i] * lr;                                                               \
+            m[i] = m[i] * momentum - step;                                                    \
+            w[i] = w[i] + (m[i] * momentum - step);                                           \
+        }                                                                                     \
+    }                                                                                         \
+    static VECTORIZED void rmsprop_##SUFFIX(T *restrict w, const T *restrict g, T *restrict v,       \
+                                     size_t n, T rho, T one_minus_rho, T epsilon, T lr) {     \
+        for (size_t i = 0; i < n; i++) {                                                      \
+            v[i] = v[i] * rho + (g[i] * g[i]) * one_minus_rho;                                \
+            w[i] = w[i] - (g[i] * lr) / SQRT(v[i] + epsilon);                                 \
+        }                                                                                     \
+    }                                                                                         \
+    static VECTORIZED void adagrad_##SUFFIX(T *restrict w, const T *restrict g, T *restrict acc,     \
+                                     size_t n, T epsilon, T lr) {                             \
+        for (size_t i = 0; i < n; i++) {                                                      \
+            acc[i] = acc[i] + g[i] * g[i];                                                    \
+            w[i] = w[i] - (g[i] * lr) / SQRT(acc[i] + epsilon);                               \
+        }                                                                                     \
+    }                                                                                         \
+    static VECTORIZED void adam_##SUFFIX(T *restrict w, const T *restrict g, T *restrict m,          \
+                                  T *restrict v, size_t n, T one_minus_beta_1,                \
+                                  T one_minus_beta_2, T epsilon, T alpha) {                   \
+        for (size_t i = 0; i < n; i++) {                                                      \
+            m[i] = m[i] + (g[i] - m[i]) * one_minus_beta_1;                                   \
+            v[i] = v[i] + (g[i] * g[i] - v[i]) * one_minus_beta_2;                            \
+            w[i] = w[i] - (m[i] * alpha) / (SQRT(v[i]) + epsilon);                            \
+        }                                                                                     \
+    }                                                                                         \
+    static VECTORIZED void adam_amsgrad_##SUFFIX(T *restrict w, const T *restrict g, T *restrict m,  \
+                                          T *restrict v, T *restrict v_hat, size_t n,         \
+                                          T one_minus_beta_1, T one_minus_beta_2,             \
+                                          T epsilon, T alpha) {                               \
+        for (size_t i = 0; i < n; i++) {                                                      \
+            m[i] = m[i] + (g[i] - m[i]) * one_minus_beta_1;                                   \
+            v[i] = v[i] + (g[i] * g[i] - v[i]) * one_minus_beta_2;                            \
+            v_hat[i] = v[i] > v_hat[i] ? v[i] : v_hat[i];                                     \
+            w[i] = w[i] - (m[i] * alpha) / (SQRT(v_hat[i]) + epsilon);                        \
+        }                                                                                     \
+    }                                                                                         \
+    static VECTORIZED void nadam_##SUFFIX(T *restrict w, const T *restrict g, T *restrict m,         \
+                                   T *restrict v, size_t n, T one_minus_beta_1,               \
+                                   T one_minus_beta_2, T momentum_weight,                     \
+                                   T momentum_denominator, T gradient_weight,                 \
+                                   T gradient_denominator, T one_minus_beta_2_power,          \
+                                   T epsilon, T lr) {                                         \
+        for (size_t i = 0; i < n; i++) {                                                      \
+            m[i] = m[i] + (g[i] - m[i]) * one_minus_beta_1;                                   \
+            v[i] = v[i] + (g[i] * g[i] - v[i]) * one_minus_beta_2;                            \
+            T m_part = (m[i] * momentum_weight) / momentum_denominator;                       \
+            T g_part = (g[i] * gradient_weight) / gradient_denominator;                       \
+            w[i] = w[i] - ((m_part + g_part) * lr) / (SQRT(v[i] / one_minus_beta_2_power)     \
+                                                      + epsilon);                             \
+        }                                                                                     \
+    }                                                                                         \
+    static VECTORIZED void weight_decay_##SUFFIX(T *restrict w, size_t n, T decay, T lr) {           \
+        for (size_t i = 0; i < n; i++)                                                        \
+            w[i] = w[i] - (w[i] * decay) * lr;                                                \
+    }
+
+KERNELS(float, f32, sqrtf)
+KERNELS(double, f64, sqrt)
+
+/* --- op kernels ------------------------------------------------------------------------- */
+/* NumPy's pairwise summation (its add.reduce along a contiguous axis): blocks of up to 128
+ * elements summed with eight accumulators, longer runs split in two. Starting from NumPy's
+ * identity, 0, so that a row of -0.0 sums to +0.0 as in NumPy. */
+#define PAIRWISE(T, SUFFIX)                                                                   \
+    static T pairwise_##SUFFIX(const T *a, ptrdiff_t n) {                                     \
+        if (n < 8) {                                                                          \
+            T sum = 0;                                                                        \
+            for (ptrdiff_t i = 0; i < n; i++)                                                 \
+                sum += a[i];                                                                  \
+            return sum;                                                                       \
+        }                                                                                     \
+        if (n <= 128) {                                                                       \
+            T r[8];                                                                           \
+            ptrdiff_t i;                                                                      \
+            for (int j = 0; j < 8; j++)                                                       \
+                r[j] = a[j];                                                                  \
+            for (i = 8; i < n - (n % 8); i += 8)                                              \
+                for (int j = 0; j < 8; j++)                                                   \
+                    r[j] += a[i + j];                                                         \
+            T sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));        \
+            for (; i < n; i++)                                                                \
+                sum += a[i];                                                                  \
+            return sum;                                                                       \
+        }                                                                                     \
+        ptrdiff_t half = n / 2;                                                               \
+        half -= half % 8;                                                                     \
+        return pairwise_##SUFFIX(a, half) + pairwise_##SUFFIX(a + half, n - half);            \
+    }                                                                                         \
+    static T row_sum_##SUFFIX(const T *a, ptrdiff_t n) { return (T)0 + pairwise_##SUFFIX(a, n); }
+
+/* np.maximum / np.minimum: a NaN on either side wins. */
+#define MAX_NAN(a, b) ((a) >= (b) || isnan(a) ? (a) : (b))
+#define MIN_NAN(a, b) ((a) <= (b) || isnan(a) ? (a) : (b))
+
+/* x, out, t, o, g, d: rows x k row-major; loss, g of crossentropy_vjp: one value per row;
+ * scratch: k elements. Each loop mirrors one NumPy expression of ops.py, named above it. */
+#define OP_KERNELS(T, SUFFIX, EXP, LOG)                                                       \
+    PAIRWISE(T, SUFFIX)                                                                       \
+    /* softmax: e = exp(x - max(x)); out = e / sum(e) */                                      \
+    static void softmax_##SUFFIX(const T *x, T *out, ptrdiff_t rows, ptrdiff_t k) {           \
+        for (ptrdiff_t r = 0; r < rows; r++, x += k, out += k) {                              \
+            T top = x[0];                                                                     \
+            for (ptrdiff_t j = 1; j < k; j++)                                                 \
+                top = MAX_NAN(top, x[j]);                                                     \
+            for (ptrdiff_t j = 0; j < k; j++)                                                 \
+                out[j] = EXP(x[j] - top);                                                     \
+            T total = row_sum_##SUFFIX(out, k);                                               \
+            for (ptrdiff_t j = 0; j < k; j++)                                                 \
+                out[j] = out[j] / total;                                                      \
+        }                                                                                     \
+    }                                                                                         \
+    /* softmax's VJP: d = out * (g - sum(g * out)) */                                         \
+    static void softmax_vjp_##SUFFIX(const T *g, const T *out, T *d, ptrdiff_t rows,          \
+                                     ptrdiff_t k) {                                           \
+        for (ptrdiff_t r = 0; r < rows; r++, g += k, out += k, d += k) {                      \
+            for (ptrdiff_t j = 0; j < k; j++)                                                 \
+                d[j] = g[j] * out[j];                                                         \
+            T dot = row_sum_##SUFFIX(d, k);                                                   \
+            for (ptrdiff_t j = 0; j < k; j++)                                                 \
+                d[j] = out[j] * (g[j] - dot);                                                 \
+        }                                                                                     \
+    }                                                                                         \
+    /* crossentropy of probabilities: prob = o / sum(o); clipped = min(max(prob, lo), hi); */ \
+    /* loss = -sum(t * log(clipped)) */                                                       \
+    static void crossentropy_##SUFFIX(const T *t, const T *o, T *loss, T *scratch,            \
+                                      ptrdiff_t rows, ptrdiff_t k, T lo, T hi) {              \
+        for (ptrdiff_t r = 0; r < rows; r++, t += k, o += k) {                                \
+            T total = row_sum_##SUFFIX(o, k);                                                 \
+            for (ptrdiff_t j = 0; j < k; j++) {                                               \
+                T prob = o[j] / total;                                                        \
+                scratch[j] = t[j] * LOG(MIN_NAN(MAX_NAN(prob, lo), hi));                      \
+            }                                                                                 \
+            loss[r] = -row_sum_##SUFFIX(scratch, k);                                          \
+        }                                                                                     \
+    }                                                                                         \
+    /* its VJP for o: h = -(t * g) * (clipped == prob) / clipped; */                          \
+    /* d = (h - sum(h * prob)) / total  (zero where the clip is active) */                    \
+    static void crossentropy_vjp_##SUFFIX(const T *t, const T *o, const T *g, T *d,           \
+                                          T *scratch, ptrdiff_t rows, ptrdiff_t k, T lo,      \
+                                          T hi) {                                             \
+        for (ptrdiff_t r = 0; r < rows; r++, t += k, o += k, d += k) {                        \
+            T total = row_sum_##SUFFIX(o, k);                                                 \
+            for (ptrdiff_t j = 0; j < k; j++) {                                               \
+                T prob = o[j] / total;                                                        \
+                T clipped = MIN_NAN(MAX_NAN(prob, lo), hi);                                   \
+                d[j] = (-(t[j] * g[r]) * (T)(clipped == prob)) / clipped;                     \
+                scratch[j] = d[j] * prob;                                                     \
+            }                                                                                 \
+            T dot = row_sum_##SUFFIX(scratch, k);                                             \
+            for (ptrdiff_t j = 0; j < k; j++)                                                 \
+                d[j] = (d[j] - dot) / total;                                                  \
+        }                                                                                     \
+    }                                                                                         \
+    /* Dense's forward, in place on the product h: h = h + bias, then max(h, 0) if relu */   \
+    static VECTORIZED void bias_relu_##SUFFIX(T *restrict h, const T *restrict bias,          \
+                                              ptrdiff_t rows, ptrdiff_t k, int relu) {        \
+        for (ptrdiff_t r = 0; r < rows; r++, h += k) {                                        \
+            if (relu)                                                                         \
+                for (ptrdiff_t j = 0; j < k; j++) {                                           \
+                    T v = h[j] + bias[j];                                                     \
+                    h[j] = v > 0 || isnan(v) ? v : (T)0;                                      \
+                }                                                                             \
+            else                                                                              \
+                for (ptrdiff_t j = 0; j < k; j++)                                             \
+                    h[j] = h[j] + bias[j];                                                    \
+        }                                                                                     \
+    }                                                                                         \
+    /* relu's VJP from its output: d = g * (out > 0) */                                       \
+    static VECTORIZED void relu_vjp_##SUFFIX(const T *restrict g, const T *restrict out,      \
+                                             T *restrict d, size_t n) {                       \
+        for (size_t i = 0; i < n; i++)                                                        \
+            d[i] = g[i] * (T)(out[i] > 0);                                                    \
+    }
+
+OP_KERNELS(float, f32, expf, logf)
+OP_KERNELS(double, f64, exp, log)
+
+/* --- the Python side -------------------------------------------------------------------- */
+#define MAX_ARRAYS 5
+#define MAX_SCALARS 9
+
+typedef struct {
+    Py_buffer views[MAX_ARRAYS];
+    int count;          /* views acquired so far (to release) */
+    Py_ssize_t n;       /* elements per array */
+    double scalars[MAX_SCALARS];
+} Call;
+
+static void release(Call *call) {
+    for (int i = 0; i < call->count; i++)
+        PyBuffer_Release(&call->views[i]);
+    call->count = 0;
+}
+
+/* Parse `n_arrays` arrays of item type `format` ("f" or "d"), then `n_scalars` numbers. Array i
+ * must be writable when bit i of `writable` is set. With `same_length`, every array must have
+ * the first one's length (the optimizer kernels); otherwise the caller checks lengths.
+ * Returns 1 when the kernel may run, 0 when it must decline (no exception set), -1 on a
+ * Python error (wrong argument count or a scalar that is not a number). */
+static int parse(PyObject *const *args, Py_ssize_t nargs, int n_arrays, int n_scalars,
+                 char format, Py_ssize_t itemsize, unsigned writable, int same_length,
+                 Call *call) {
+    call->count = 0;
+    if (nargs != n_arrays + n_scalars) {
+        PyErr_Format(PyExc_TypeError, "expected %d arrays and %d scalars, got %zd arguments",
+                     n_arrays, n_scalars, nargs);
+        return -1;
+    }
+    for (int i = 0; i < n_scalars; i++) {
+        call->scalars[i] = PyFloat_AsDouble(args[n_arrays + i]);
+        if (call->scalars[i] == -1.0 && PyErr_Occurred())
+            return -1;
+    }
+    for (int i = 0; i < n_arrays; i++) {
+        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | ((writable >> i) & 1 ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(args[i], &call->views[i], flags) != 0) {
+            PyErr_Clear(); /* not contiguous, read-only, or no buffer: decline */
+            release(call);
+            return 0;
+        }
+        call->count++;
+        Py_buffer *view = &call->views[i];
+        const char *f = view->format ? view->format : "B";
+        if (*f == '@' || *f == '=')
+            f++;
+        if (view->itemsize != itemsize || f[0] != format || f[1] != '\0' ||
+            (same_length && view->len != call->views[0].len)) {
+            release(call);
+            return 0;
+        }
+    }
+    for (int i = 0; i < n_arrays; i++) {
+        for (int j = i + 1; j < n_arrays; j++) {
+            char *a = call->views[i].buf, *b = call->views[j].buf;
+            Py_ssize_t len_a = call->views[i].len, len_b = call->views[j].len;
+            if (len_a > 0 && len_b > 0 && a < b + len_b && b < a + len_a) { /* no aliasing */
+                release(call);
+                return 0;
+            }
+        }
+    }
+    call->n = call->views[0].len / itemsize;
+    return 1;
+}
+
+/* Elements of array i. */
+#define LEN(i) (call.views[i].len / call.views[i].itemsize)
+
+/* In the calls below, arrays (void *) and scalars (double) convert to the kernel's T * and T
+ * through its prototype; a double holding a float32 value converts back exactly. */
+#define A(i) (call.views[i].buf)
+#define S(i) (call.scalars[i])
+
+/* One Python function per kernel and float type; the kernel runs without the GIL. */
+#define WRAP(NAME, SUFFIX, T, FORMAT, N_ARRAYS, N_SCALARS, INVOCATION)                        \
+    static PyObject *py_##NAME##_##SUFFIX(PyObject *self, PyObject *const *args,              \
+                                          Py_ssize_t nargs) {                                 \
+        Call call;                                                                            \
+        unsigned writable = N_ARRAYS == 1 ? 1u : ((1u << N_ARRAYS) - 1) & ~2u;             \
+        int ok = parse(args, nargs, N_ARRAYS, N_SCALARS, FORMAT, sizeof(T), writable, 1, &call); \
+        if (ok < 0)                                                                           \
+            return NULL;                                                                      \
+        if (ok == 0)                                                                          \
+            Py_RETURN_FALSE;                                                                  \
+        size_t n = (size_t)call.n;                                                            \
+        Py_BEGIN_ALLOW_THREADS INVOCATION;                                                    \
+        Py_END_ALLOW_THREADS release(&call);                                                  \
+        Py_RETURN_TRUE;                                                                       \
+    }
+
+#define WRAPPERS(T, SUFFIX, FORMAT)                                                           \
+    WRAP(sgd, SUFFIX, T, FORMAT, 2, 1, sgd_##SUFFIX(A(0), A(1), n, S(0)))                    \
+    WRAP(sgd_momentum, SUFFIX, T, FORMAT, 3, 2,                                               \
+         sgd_momentum_##SUFFIX(A(0), A(1), A(2), n, S(0), S(1)))                              \
+    WRAP(sgd_nesterov, SUFFIX, T, FORMAT, 3, 2,                                               \
+         sgd_nesterov_##SUFFIX(A(0), A(1), A(2), n, S(0), S(1)))                              \
+    WRAP(rmsprop, SUFFIX, T, FORMAT, 3, 4,                                                    \
+         rmsprop_##SUFFIX(A(0), A(1), A(2), n, S(0), S(1), S(2), S(3)))                       \
+    WRAP(adagrad, SUFFIX, T, FORMAT, 3, 2, adagrad_##SUFFIX(A(0), A(1), A(2), n, S(0), S(1))) \
+    WRAP(adam, SUFFIX, T, FORMAT, 4, 4,                                                       \
+         adam_##SUFFIX(A(0), A(1), A(2), A(3), n, S(0), S(1), S(2), S(3)))                    \
+    WRAP(adam_amsgrad, SUFFIX, T, FORMAT, 5, 4,                                               \
+         adam_amsgrad_##SUFFIX(A(0), A(1), A(2), A(3), A(4), n, S(0), S(1), S(2), S(3)))      \
+    WRAP(nadam, SUFFIX, T, FORMAT, 4, 9,                                                      \
+         nadam_##SUFFIX(A(0), A(1), A(2), A(3), n, S(0), S(1), S(2), S(3), S(4), S(5), S(6),  \
+                        S(7), S(8)))                                                          \
+    WRAP(weight_decay, SUFFIX, T, FORMAT, 1, 2, weight_decay_##SUFFIX(A(0), n, S(0), S(1)))
+
+WRAPPERS(float, f32, 'f')
+WRAPPERS(double, f64, 'd')
+
+/* Op kernels: `k` (the row length) is the last scalar; CHECK tests the arrays' lengths. */
+#define OP_WRAP(NAME, SUFFIX, T, FORMAT, N_ARRAYS, N_SCALARS, WRITABLE, CHECK, INVOCATION)   \
+    static PyObject *py_##NAME##_##SUFFIX(PyObject *self, PyObject *const *args,              \
+                                          Py_ssize_t nargs) {                                 \
+        Call call;                                                                            \
+        int ok = parse(args, nargs, N_ARRAYS, N_SCALARS, FORMAT, sizeof(T), WRITABLE, 0,      \
+                       &call);                                                                \
+        if (ok < 0)                                                                           \
+            return NULL;                                                                      \
+        if (ok == 0)                                                                          \
+            Py_RETURN_FALSE;                                                                  \
+        double k_arg = S(N_SCALARS - 1);                                                      \
+        ptrdiff_t k = (ptrdiff_t)k_arg, rows = k > 0 ? (ptrdiff_t)LEN(0) / k : 0;             \
+        T *scratch = NULL;                                                                    \
+        if (k < 1 || (double)k != k_arg || rows * k != LEN(0) || !(CHECK) ||                  \
+            !(scratch = PyMem_Malloc(k * sizeof(T)))) {                                       \
+            release(&call);                                                                   \
+            Py_RETURN_FALSE;                                                                  \
+        }                                                                                     \
+        Py_BEGIN_ALLOW_THREADS INVOCATION;                                                    \
+        Py_END_ALLOW_THREADS PyMem_Free(scratch);                                             \
+        release(&call);                                                                       \
+        Py_RETURN_TRUE;                                                                       \
+    }
+
+#define OP_WRAPPERS(T, SUFFIX, FORMAT)                                                        \
+    OP_WRAP(softmax, SUFFIX, T, FORMAT, 2, 1, 2u, LEN(1) == LEN(0),                           \
+            softmax_##SUFFIX(A(0), A(1), rows, k))                                            \
+    OP_WRAP(softmax_vjp, SUFFIX, T, FORMAT, 3, 1, 4u, LEN(1) == LEN(0) && LEN(2) == LEN(0),   \
+            softmax_vjp_##SUFFIX(A(0), A(1), A(2), rows, k))                                  \
+    OP_WRAP(crossentropy, SUFFIX, T, FORMAT, 3, 2, 4u, LEN(1) == LEN(0) && LEN(2) == rows,    \
+            crossentropy_##SUFFIX(A(0), A(1), A(2), scratch, rows, k, (T)S(0),                \
+                                  (T)(1.0 - S(0))))                                           \
+    OP_WRAP(crossentropy_vjp, SUFFIX, T, FORMAT, 4, 2, 8u,                                    \
+            LEN(1) == LEN(0) && LEN(2) == rows && LEN(3) == LEN(0),                           \
+            crossentropy_vjp_##SUFFIX(A(0), A(1), A(2), A(3), scratch, rows, k, (T)S(0),      \
+                                      (T)(1.0 - S(0))))                                       \
+    OP_WRAP(bias_relu, SUFFIX, T, FORMAT, 2, 2, 1u, LEN(1) == k,                              \
+            bias_relu_##SUFFIX(A(0), A(1), rows, k, S(0) != 0))                               \
+    OP_WRAP(relu_vjp, SUFFIX, T, FORMAT, 3, 1, 4u, LEN(1) == LEN(0) && LEN(2) == LEN(0),      \
+            relu_vjp_##SUFFIX(A(0), A(1), A(2), (size_t)LEN(0)))
+
+OP_WRAPPERS(float, f32, 'f')
+OP_WRAPPERS(double, f64, 'd')
+
+#define ENTRY(NAME, SUFFIX)                                                                   \
+    {#NAME "_" #SUFFIX, (PyCFunction)(void (*)(void))py_##NAME##_##SUFFIX, METH_FASTCALL, NULL},
+#define ENTRIES(SUFFIX)                                                                       \
+    ENTRY(sgd, SUFFIX) ENTRY(sgd_momentum, SUFFIX) ENTRY(sgd_nesterov, SUFFIX)                \
+    ENTRY(rmsprop, SUFFIX) ENTRY(adagrad, SUFFIX) ENTRY(adam, SUFFIX)                         \
+    ENTRY(adam_amsgrad, SUFFIX) ENTRY(nadam, SUFFIX) ENTRY(weight_decay, SUFFIX)              \
+    ENTRY(softmax, SUFFIX) ENTRY(softmax_vjp, SUFFIX) ENTRY(crossentropy, SUFFIX)             \
+    ENTRY(crossentropy_vjp, SUFFIX) ENTRY(bias_relu, SUFFIX) ENTRY(relu_vjp, SUFFIX)
+
+static PyMethodDef methods[] = {ENTRIES(f32) ENTRIES(f64){NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_fused",
+    "numkeras's compiled kernels (see numkeras/_compiled.py).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__fused(void) { return PyModule_Create(&module); }

@@ -1,0 +1,235 @@
+"""The compiled twins of softmax, crossentropy, Dense's bias + relu and relu's VJP
+(``numkeras/_fused.c``) compute what the NumPy code of ``numkeras.ops`` computes: bit for bit,
+except exp and log (C library vs NumPy's SIMD code), which may differ in the last bits. Where a
+twin cannot take an input it declines and the NumPy code runs."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from numkeras import _compiled, ops
+from numkeras.autodiff import GradientTape, Tensor
+
+ROW_LENGTHS = [1, 3, 8, 10, 17, 129, 300]  # NumPy's pairwise sums change pattern at 8 and 128
+DTYPES = [np.float32, np.float64]
+ULPS = {np.float32: 8 * np.finfo(np.float32).eps, np.float64: 8 * np.finfo(np.float64).eps}
+
+
+@pytest.fixture
+def twin():
+    """The compiled module (the suite fails, not skips, when it was not built)."""
+    module = _compiled.extension()
+    if module is None:
+        pytest.fail("numkeras/_fused.c was not built: reinstall numkeras (pip install -e .)")
+    return module
+
+
+@pytest.fixture
+def ran(twin, monkeypatch):
+    """Names of the compiled functions that ran (returned True) since the test began."""
+    names: list[str] = []
+
+    def spy(name):
+        function = getattr(twin, name)
+
+        def call(*args):
+            result = function(*args)
+            if result:
+                names.append(name)
+            return result
+        return call
+
+    functions = {name: spy(name) for name in dir(twin) if name.endswith(("_f32", "_f64"))}
+    monkeypatch.setattr(_compiled, "_module", SimpleNamespace(**functions))
+    return names
+
+
+def numpy_only(monkeypatch):
+    monkeypatch.setattr(_compiled, "enabled", False)
+
+
+def logits(rng, rows, k, dtype):
+    return (rng.standard_normal((rows, k)) * 4).astype(dtype)
+
+
+def one_hot(rng, rows, k, dtype):
+    return np.eye(k, dtype=dtype)[rng.integers(0, k, rows)]
+
+
+def softmax_grad(z, g, compiled, monkeypatch):
+    """softmax's forward on the NumPy path, then its VJP on the chosen path."""
+    monkeypatch.setattr(_compiled, "enabled", False)
+    zt = Tensor(z)
+    with GradientTape() as tape:
+        tape.watch(zt)
+        p = ops.softmax(zt)
+    monkeypatch.setattr(_compiled, "enabled", compiled)
+    return p.value, tape.gradient(p, zt, output_gradients=g).value
+
+
+@pytest.mark.parametrize("k", ROW_LENGTHS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_forward_agrees_and_vjp_is_bit_identical(ran, k, dtype, monkeypatch):
+    rng = np.random.default_rng(k)
+    z = logits(rng, 64, k, dtype)
+    g = rng.standard_normal((64, k)).astype(dtype)
+    probabilities = ops.softmax(z).value
+    numpy_only(monkeypatch)
+    reference = ops.softmax(z).value
+    assert probabilities.dtype == reference.dtype == dtype
+    np.testing.assert_allclose(probabilities, reference, rtol=ULPS[dtype], atol=0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=10 * ULPS[dtype])
+
+    _, compiled_grad = softmax_grad(z, g, True, monkeypatch)
+    _, numpy_grad = softmax_grad(z, g, False, monkeypatch)
+    np.testing.assert_array_equal(compiled_grad, numpy_grad)
+    suffix = "f32" if dtype == np.float32 else "f64"
+    assert ran == [f"softmax_{suffix}", f"softmax_vjp_{suffix}"]
+
+
+def crossentropy_grads(t, p, g, compiled, monkeypatch):
+    """crossentropy's forward on the chosen path; its VJP for the probabilities."""
+    monkeypatch.setattr(_compiled, "enabled", compiled)
+    pt = Tensor(p)
+    with GradientTape() as tape:
+        tape.watch(pt)
+        loss = ops.categorical_crossentropy(t, pt)
+    return loss.value, tape.gradient(loss, pt, output_gradients=g).value
+
+
+@pytest.mark.parametrize("k", ROW_LENGTHS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_crossentropy_forward_agrees_and_vjp_is_bit_identical(ran, k, dtype, monkeypatch):
+    rng = np.random.default_rng(100 + k)
+    p = rng.random((64, k)).astype(dtype)  # not normalised: Keras rescales each row first
+    if k > 1:
+        p[:4, 0] = 0  # zero probabilities: the clip at 1e-7 is active there
+        p[4, :] = 0
+        p[4, 0] = 1  # a certain prediction: the clip at 1 - 1e-7 is active
+    t = one_hot(rng, 64, k, dtype)
+    t[5] = rng.random(k).astype(dtype)  # soft labels too
+    g = rng.random(64).astype(dtype)
+
+    loss, grad = crossentropy_grads(t, p, g, True, monkeypatch)
+    numpy_loss, numpy_grad = crossentropy_grads(t, p, g, False, monkeypatch)
+    assert loss.dtype == numpy_loss.dtype == dtype and loss.shape == (64,)
+    np.testing.assert_allclose(loss, numpy_loss, rtol=ULPS[dtype], atol=0)
+    np.testing.assert_array_equal(grad, numpy_grad)
+    suffix = "f32" if dtype == np.float32 else "f64"
+    assert ran == [f"crossentropy_{suffix}", f"crossentropy_vjp_{suffix}"]
+
+
+def test_crossentropy_keeps_keras_clipping(twin):
+    """A zero probability for the true class costs -log(1e-7), and no gradient flows through
+    the clip; a row that is not normalised is rescaled first."""
+    p = np.array([[0.0, 1.0, 0.0], [2.0, 1.0, 1.0]], np.float32)
+    t = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], np.float32)
+    pt = Tensor(p)
+    with GradientTape() as tape:
+        tape.watch(pt)
+        loss = ops.categorical_crossentropy(t, pt)
+    grad = tape.gradient(loss, pt).value
+    np.testing.assert_allclose(loss.value, [-np.log(np.float32(1e-7)), -np.log(0.5)], rtol=1e-6)
+    np.testing.assert_array_equal(grad[0], [0, 0, 0])
+    # d/dp_j of -log(p_0 / sum(p)) at p = (2, 1, 1): -1/p_0 + 1/sum = -0.25, then +0.25, +0.25
+    np.testing.assert_allclose(grad[1], [-0.25, 0.25, 0.25], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("relu", [False, True])
+def test_dense_bias_and_relu_are_bit_identical(ran, dtype, relu, monkeypatch):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((33, 20)).astype(dtype)
+    w = rng.standard_normal((20, 300)).astype(dtype)
+    b = rng.standard_normal(300).astype(dtype)
+    b[:3] = [np.nan, np.inf, -np.inf]
+    compiled = ops.affine(x, w, b, relu=relu).value
+    assert ran == ["bias_relu_f32" if dtype == np.float32 else "bias_relu_f64"]
+    numpy_only(monkeypatch)
+    reference = ops.affine(x, w, b, relu=relu).value
+    np.testing.assert_array_equal(compiled, reference)  # NaNs in the same places
+    np.testing.assert_array_equal(np.signbit(compiled), np.signbit(reference))
+    assert (reference[:, 3:] >= 0).all() == relu
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_vjp_is_bit_identical(ran, dtype, monkeypatch):
+    rng = np.random.default_rng(8)
+    out = np.maximum(rng.standard_normal((40, 77)), 0).astype(dtype)
+    out[0, :3] = [np.nan, -0.0, np.inf]
+    g = rng.standard_normal((40, 77)).astype(dtype)
+    g[1, :3] = [np.nan, np.inf, -np.inf]
+    compiled = ops._relu_vjp(g, out)
+    assert ran == ["relu_vjp_f32" if dtype == np.float32 else "relu_vjp_f64"]
+    numpy_only(monkeypatch)
+    with np.errstate(invalid="ignore"):  # inf * 0 in NumPy's mask product
+        reference = ops._relu_vjp(g, out)
+    np.testing.assert_array_equal(compiled, reference)
+    np.testing.assert_array_equal(np.signbit(compiled), np.signbit(reference))
+
+
+def test_the_twins_decline_what_they_cannot_take(twin):
+    """Non-contiguous, mixed-type, mis-sized or overlapping arrays: False, nothing written."""
+    a = np.ones((4, 10), np.float32)
+    out = np.full((4, 10), 7, np.float32)
+    assert twin.softmax_f32(np.asfortranarray(np.ones((4, 10), np.float32)), out, 10) is False
+    assert twin.softmax_f32(a, np.full((4, 10), 7, np.float64), 10) is False
+    assert twin.softmax_f64(a, out, 10) is False
+    assert twin.softmax_f32(a, out[:, :5], 10) is False  # not contiguous
+    assert twin.softmax_f32(a, np.full((4, 9), 7, np.float32), 10) is False  # wrong length
+    assert twin.softmax_f32(a, out, 3) is False  # rows of 3 do not divide 40 elements
+    assert twin.softmax_f32(a, out, 0) is False
+    assert twin.softmax_f32(a, out, 2.5) is False
+    assert twin.softmax_f32(a, a, 10) is False  # output overlaps the input
+    assert twin.crossentropy_f32(a, a.copy(), np.empty(3, np.float32), 1e-7, 10) is False
+    assert twin.bias_relu_f32(out, np.zeros(9, np.float32), 1.0, 10) is False
+    frozen = np.ones((4, 10), np.float32)
+    frozen.flags.writeable = False
+    assert twin.softmax_f32(a, frozen, 10) is False
+    np.testing.assert_array_equal(out, 7)
+    with pytest.raises(TypeError, match="expected 2 arrays and 1 scalars"):
+        twin.softmax_f32(a, out)
+
+
+def test_ops_fall_back_to_numpy_for_arrays_the_twins_decline(ran):
+    """A Fortran-ordered batch, a softmax along another axis, labels that broadcast: the
+    results are still right (checked against plain formulas)."""
+    z = np.asfortranarray(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], np.float32))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(ops.softmax(z).value, e / e.sum(axis=1, keepdims=True),
+                               rtol=1e-6)
+    np.testing.assert_allclose(ops.softmax(z, axis=0).value,
+                               np.exp(z) / np.exp(z).sum(axis=0), rtol=1e-6)
+    p = np.array([[0.25, 0.75], [0.5, 0.5]], np.float32)
+    t = np.array([0.0, 1.0], np.float32)  # broadcasts over the rows
+    np.testing.assert_allclose(ops.categorical_crossentropy(t, p).value,
+                               [-np.log(0.75), -np.log(0.5)], rtol=1e-6)
+    assert ran == []
+
+
+def train_seed_network(x, y, compiled, monkeypatch):
+    from numkeras import layers, models, utils
+
+    monkeypatch.setattr(_compiled, "enabled", compiled)
+    utils.set_random_seed(3)
+    model = models.Sequential([layers.Input((64,)), layers.Dense(32, activation="relu"),
+                               layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    return model.get_weights(), history.history["loss"]
+
+
+def test_training_with_and_without_the_twins_agrees(twin, monkeypatch):
+    """The seed's network, two epochs: the same weights and losses up to float32 rounding."""
+    rng = np.random.default_rng(5)
+    x = rng.random((256, 64)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 256)]
+    weights, losses = train_seed_network(x, y, True, monkeypatch)
+    numpy_weights, numpy_losses = train_seed_network(x, y, False, monkeypatch)
+    np.testing.assert_allclose(losses, numpy_losses, rtol=1e-5)
+    for w, ref in zip(weights, numpy_weights, strict=True):
+        np.testing.assert_allclose(w, ref, rtol=1e-4, atol=1e-6)
+    assert losses[1] < losses[0]
