@@ -180,8 +180,10 @@ KERNELS(double, f64, sqrt)
         for (ptrdiff_t r = 0; r < rows; r++, t += k, o += k) {                                \
             T total = row_sum_##SUFFIX(o, k);                                                 \
             for (ptrdiff_t j = 0; j < k; j++) {                                               \
-                T prob = o[j] / total;                                                        \
-                scratch[j] = t[j] * LOG(MIN_NAN(MAX_NAN(prob, lo), hi));                      \
+                T clipped = MIN_NAN(MAX_NAN(o[j] / total, lo), hi);                           \
+                /* a zero label times a finite log is a zero whose sign cannot change the */  \
+                /* sum (it starts from +0): skip the log for the other classes of a one-hot */\
+                scratch[j] = t[j] == 0 && !isnan(clipped) ? (T)0 : t[j] * LOG(clipped);       \
             }                                                                                 \
             loss[r] = -row_sum_##SUFFIX(scratch, k);                                          \
         }                                                                                     \

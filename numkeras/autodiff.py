@@ -462,7 +462,7 @@ class GradientTape:
             return {}
         target_value = np.asarray(value_of(target))
         if output_gradients is None:
-            seed = np.ones_like(target_value)
+            seed = np.ones(target_value.shape, target_value.dtype)
         else:
             seed = np.asarray(value_of(output_gradients), dtype=target_value.dtype)
             if seed.shape != target_value.shape:

@@ -531,8 +531,11 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     if a.dtype.kind == "f" and a.dtype.itemsize >= 4 and count:
         # np.mean's own arithmetic (a sum in the array's type, divided by the count as
         # np.intp), without its Python wrapper: this runs on every training step.
-        out = np.true_divide(np.add.reduce(a, axis=axes, keepdims=keepdims), np.intp(count))
-        out = out.astype(a.dtype, copy=False)
+        total = np.add.reduce(a, axis=axes, keepdims=keepdims)
+        if type(total) is not np.ndarray and a.dtype.itemsize <= 8:  # a loss: one number
+            out = a.dtype.type(float(total) / count)  # the same float64 division, rounded
+        else:
+            out = np.true_divide(total, np.intp(count)).astype(a.dtype, copy=False)
     else:
         out = np.mean(a, axis=axes, keepdims=keepdims)
         if np.issubdtype(a.dtype, np.floating):
