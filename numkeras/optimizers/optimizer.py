@@ -40,10 +40,27 @@ from numkeras.optimizers.schedules import serialize as serialize_schedule
 LearningRate = float | LearningRateSchedule | Callable[[], Any]
 
 
+_casts: dict[tuple, np.generic] = {}  # (number, dtype) -> cast; numbers are immutable
+
+
 def cast_scalar(x: Any, dtype: np.dtype) -> np.generic:
-    """A scalar (number, NumPy scalar, 0-d Tensor) as a NumPy scalar of ``dtype``."""
+    """A scalar (number, NumPy scalar, 0-d Tensor) as a NumPy scalar of ``dtype``.
+
+    Every update of every variable casts the same few hyperparameters, so casts of nonzero
+    numbers are remembered (equal numbers cast equally, whatever their Python type; zeros are
+    not, since 0.0 == -0.0).
+    """
+    if isinstance(x, float | int | np.generic) and x:  # the common case, on every step
+        key = (x, dtype)
+        cast = _casts.get(key)
+        if cast is None:
+            if len(_casts) > 1024:  # a schedule's ever-new learning rates, say
+                _casts.clear()
+            scalar_type = dtype.type if isinstance(dtype, np.dtype) else np.dtype(dtype).type
+            cast = _casts[key] = scalar_type(x)
+        return cast
     scalar_type = dtype.type if isinstance(dtype, np.dtype) else np.dtype(dtype).type
-    if isinstance(x, float | int | np.generic):  # the common case, on every step: keep it cheap
+    if isinstance(x, float | int | np.generic):
         return scalar_type(x)
     return scalar_type(np.asarray(value_of(x)))
 
