@@ -417,3 +417,19 @@ def test_default_names_follow_keras():
         )
     ]
     assert names == ["SGD", "rmsprop", "adagrad", "adam", "adamw", "nadam"]
+
+
+def test_cast_scalar_remembers_casts_without_mixing_up_values():
+    from numkeras.optimizers.optimizer import _casts, cast_scalar
+
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    first = cast_scalar(0.1, f32)
+    assert type(first) is np.float32 and first == np.float32(0.1)
+    assert cast_scalar(0.1, f32) is first  # remembered
+    assert type(cast_scalar(0.1, f64)) is np.float64 and cast_scalar(0.1, f64) == 0.1
+    assert np.signbit(cast_scalar(-0.0, f32)) and not np.signbit(cast_scalar(0.0, f32))
+    assert cast_scalar(3, f32) == 3 and type(cast_scalar(3, f32)) is np.float32
+    assert cast_scalar(np.float64(0.1), f32) == np.float32(0.1)
+    for _ in range(3000):  # NaNs never equal each other: the memory stays bounded
+        assert np.isnan(cast_scalar(float("nan"), f32))
+    assert len(_casts) <= 1025
