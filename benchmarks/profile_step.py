@@ -9,8 +9,9 @@ softmax/loss, metrics, optimizer, batching/shuffling, Python overhead -- and the
 
 Groups are matched by substring on ``path:Qualified.name`` (first match wins, see GROUPS;
 anything unmatched is Python overhead). cProfile does not see NumPy ufuncs (``np.matmul``,
-``np.exp``, ...) or the compiled fused kernels: their time is charged to the Python function
-that calls them, so e.g. ``ops.py:matmul.<locals>.vjp`` holds the backward matmuls. Profiling
+``np.exp``, ...): their time is charged to the Python function that calls them, so e.g.
+``ops.py:affine.<locals>.vjp`` holds the backward matmuls. numkeras's compiled kernels show
+up as built-in methods (``numkeras._fused.softmax_f32``, ...) and are grouped by name. Profiling
 inflates the per-call Python cost; compare the wall time printed with an un-profiled epoch
 from run.py.
 """
