@@ -392,6 +392,8 @@ def _matmul_vjp(a: np.ndarray, b: np.ndarray, g: np.ndarray, want_a: bool,
                 want_b: bool) -> tuple[Any, Any]:
     """Gradients of ``np.matmul(a, b)`` for the output gradient ``g``: ``g @ b.T`` and
     ``a.T @ g``, with 1-D operands treated as a row (``a``) or column (``b``)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2:
+        return (np.matmul(g, b.T) if want_a else None), (np.matmul(a.T, g) if want_b else None)
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     a2 = a[None, :] if a_nd == 1 else a
     b2 = b[:, None] if b_nd == 1 else b

@@ -164,9 +164,8 @@ class HandMLP:
 
 class FusedUpdateMLP(HandMLP):
     """The same loop, but its RMSprop update is numkeras's compiled fused kernel (one pass per
-    weight, Keras's literal rule). Not a contender: it shows what any framework computing these
-    numbers with this BLAS could reach at best -- the hand loop minus its update passes, with
-    no framework around it."""
+    weight, Keras's literal rule). Not a contender: the hand loop minus its update passes, with
+    no framework around it (its softmax, loss, bias and relu are still NumPy calls)."""
 
     def __init__(self, np: Any, seed: int, batch: int = _common.BATCH_SIZE) -> None:
         super().__init__(np, seed, batch)
