@@ -557,12 +557,13 @@ def _batches(
     buffer = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype)
     for start in range(0, n, batch_size):
         index = order[start:start + batch_size]
-        # mode="clip" (indices are valid anyway) lets NumPy write straight into `out`.
-        xb = np.take(x, index, axis=0, out=buffer[: len(index)], mode="clip")
+        # mode="clip" (indices are valid anyway) lets NumPy write straight into `out`; the
+        # methods rather than np.take skip a Python wrapper on every step.
+        xb = x.take(index, axis=0, out=buffer[: len(index)], mode="clip")
         yield (
             _as_batch(xb, dtype),
-            None if y is None else np.take(y, index, axis=0),
-            None if sample_weight is None else np.take(sample_weight, index, axis=0),
+            None if y is None else y.take(index, axis=0),
+            None if sample_weight is None else sample_weight.take(index, axis=0),
         )
 
 
