@@ -47,7 +47,7 @@ CONTENDERS = (
     # the hand loop with numkeras's fused update kernel and nothing else of numkeras (see README)
     Contender("hand_fused", "hand_numpy.py", ("--fused-update",)),
     Contender("numkeras", "numkeras_seed.py", ("--framework", "numkeras")),
-    # numkeras without its compiled fused kernels: the pure-NumPy optimizer path.
+    # numkeras without its compiled kernels: the pure-NumPy optimizer updates and ops.
     Contender("numkeras_numpy", "numkeras_seed.py", ("--framework", "numkeras"),
               (("NUMKERAS_DISABLE_FUSED", "1"),)),
     Contender("torch_cpu", "torch_cpu.py"),
