@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from numkeras import ops
-from numkeras.autodiff import Tensor, value_of
+from numkeras.autodiff import Tensor, _shape_of, value_of
 
 EPSILON = ops.EPSILON  # Keras's backend epsilon, shared with ops.categorical_crossentropy
 
@@ -62,7 +62,7 @@ def squeeze_or_expand_to_same_rank(x1: Any, x2: Any, expand_rank_1: bool = True)
     ``expand_rank_1``), otherwise the size-1 axis of the longer one is squeezed.
     The reshaping goes through ``numkeras.ops``, so a tape keeps track of either argument.
     """
-    s1, s2 = np.shape(value_of(x1)), np.shape(value_of(x2))
+    s1, s2 = _shape_of(x1), _shape_of(x2)
     if len(s1) == len(s2) + 1 and s1[-1] == 1:
         if len(s2) == 1 and expand_rank_1:
             return x1, ops.expand_dims(x2, -1)
@@ -89,7 +89,7 @@ def _negated(x: Any) -> Any:
 
 
 def _check_same_shape(loss: str, y_true: Any, y_pred: Any) -> None:
-    t, p = np.shape(value_of(y_true)), np.shape(value_of(y_pred))
+    t, p = _shape_of(y_true), _shape_of(y_pred)
     if t != p:
         raise ValueError(
             f"{loss}: y_true has shape {t} but y_pred has shape {p}; they must be equal "
@@ -99,7 +99,7 @@ def _check_same_shape(loss: str, y_true: Any, y_pred: Any) -> None:
 
 def _check_one_hot_shapes(loss: str, y_true: Any, y_pred: Any) -> None:
     """Equal shapes, and a clear message when integer class labels were passed instead."""
-    t, p = np.shape(value_of(y_true)), np.shape(value_of(y_pred))
+    t, p = _shape_of(y_true), _shape_of(y_pred)
     if t == p:
         return
     if p and p[-1] > 1 and (t == p[:-1] or t == p[:-1] + (1,)):
@@ -333,7 +333,7 @@ def _standardize_reduction(reduction: str | None) -> str | None:
 def _weights_for(values: Any, sample_weight: Any, dtype: np.dtype) -> np.ndarray:
     """``sample_weight`` as an array that multiplies ``values`` element-wise."""
     weights = np.asarray(value_of(sample_weight), dtype=dtype)
-    shape = np.shape(value_of(values))
+    shape = _shape_of(values)
     if weights.ndim < len(shape):
         # Per-sample weights for losses with more axes (e.g. per time step) apply to every
         # entry of their sample: align from the left, as Keras 2 did.
@@ -387,7 +387,7 @@ def reduce_weighted_values(
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         sample_weight = value_of(sample_weight)
         values = ops.multiply(values, _weights_for(values, sample_weight, dtype))
-    shape = np.shape(value_of(values))
+    shape = _shape_of(values)
     if reduction in (None, "none") or shape == () or shape == (0,):
         return values
     if reduction == "sum":
