@@ -327,8 +327,8 @@ def categorical_crossentropy(
         d_output = None
         if wanted[1] and compiled:
             d_output = np.empty_like(o)
-            twin = _kernel("crossentropy_vjp", o, axis)
-            if not twin(t, o, g, d_output, EPSILON, o.shape[-1]):
+            twin = _kernel("crossentropy_vjp", o, axis)  # None if switched off since
+            if twin is None or not twin(t, o, g, d_output, EPSILON, o.shape[-1]):
                 d_output = None
             elif not wanted[0]:
                 return None, d_output

@@ -233,3 +233,19 @@ def test_training_with_and_without_the_twins_agrees(twin, monkeypatch):
     for w, ref in zip(weights, numpy_weights, strict=True):
         np.testing.assert_allclose(w, ref, rtol=1e-4, atol=1e-6)
     assert losses[1] < losses[0]
+
+
+def test_switching_the_twins_off_between_forward_and_backward(twin, monkeypatch):
+    """A forward taken by the twins, a backward on NumPy (NUMKERAS_DISABLE_FUSED flipped in
+    between, as a test or a comparison may do): the same gradient."""
+    rng = np.random.default_rng(9)
+    p = rng.random((16, 10)).astype(np.float32)
+    t = one_hot(rng, 16, 10, np.float32)
+    reference = crossentropy_grads(t, p, np.ones(16, np.float32), False, monkeypatch)[1]
+    monkeypatch.setattr(_compiled, "enabled", True)
+    pt = Tensor(p)
+    with GradientTape() as tape:
+        tape.watch(pt)
+        loss = ops.categorical_crossentropy(t, pt)
+    monkeypatch.setattr(_compiled, "enabled", False)
+    np.testing.assert_array_equal(tape.gradient(loss, pt).value, reference)
