@@ -133,6 +133,8 @@ class Progbar:
         self._last_update = 0.0
         self._time_after_first_step: float | None = None
         self._prev_total_width = 0
+        self._stream: Any = None  # the stdout of the last update, and whether it is interactive
+        self._dynamic = False
 
     def update(
         self,
@@ -157,7 +159,9 @@ class Progbar:
 
         if self.verbose == 1:
             stream = sys.stdout
-            dynamic = _is_interactive(stream)
+            if stream is not self._stream:  # asked once per stream, not on every step
+                self._stream, self._dynamic = stream, _is_interactive(stream)
+            dynamic = self._dynamic
             if not finalize and (not dynamic or now - self._last_update < self.interval):
                 return
             colour = dynamic and not os.environ.get("NO_COLOR")

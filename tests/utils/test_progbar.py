@@ -103,6 +103,37 @@ def test_stdout_is_looked_up_at_each_call(clock, monkeypatch):
     assert later.getvalue().startswith("2/2 ")
 
 
+class CountingTTY(TTY):
+    """A terminal that counts how often it is asked whether it is one."""
+
+    asked = 0
+
+    def isatty(self) -> bool:
+        CountingTTY.asked += 1
+        return True
+
+
+def test_a_stream_is_asked_once_whether_it_is_a_terminal(clock, monkeypatch):
+    """Not on every step (a system call each time); a new sys.stdout is asked again."""
+    first, second = CountingTTY(), io.StringIO()
+    monkeypatch.setattr(CountingTTY, "asked", 0)
+    monkeypatch.setattr(sys, "stdout", first)
+    bar = Progbar(target=60)
+    run_steps(bar, clock, 1.0, [1.0] * 30)
+    assert CountingTTY.asked == 1
+    assert "\r" in first.getvalue()  # redrawn in place
+    monkeypatch.setattr(sys, "stdout", second)
+    run_steps_from(bar, clock, 31, [1.0] * 30)
+    assert CountingTTY.asked == 1
+    assert second.getvalue().startswith("60/60 ") and "\r" not in second.getvalue()
+
+
+def run_steps_from(bar: Progbar, clock: Clock, first_step: int, losses: list[float]) -> None:
+    for step, loss in enumerate(losses, start=first_step):
+        clock.t += 1.0
+        bar.update(step, [("loss", loss)])
+
+
 def test_terminal_redraws_in_place_with_colours(clock, monkeypatch):
     stream = TTY()
     monkeypatch.setattr(sys, "stdout", stream)
