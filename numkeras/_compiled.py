@@ -16,6 +16,11 @@ import importlib
 import os
 from types import ModuleType
 
+import numpy as np
+
+# The suffix of each kernel's float32 and float64 versions (``softmax_f32``, ``rmsprop_f64``).
+SUFFIXES = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+
 enabled = os.environ.get("NUMKERAS_DISABLE_FUSED", "").strip().lower() not in ("1", "true", "yes")
 
 _module: ModuleType | None = None

@@ -26,9 +26,6 @@ from numkeras.autodiff import Tensor, Variable, _floatx_asarray, record, value_o
 
 Axis = int | Sequence[int] | None
 
-_KERNEL_SUFFIXES = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
-
-
 def _kernel(name: str, a: Any, axis: int = -1) -> Any:
     """The compiled twin of op ``name`` for the float32/float64 array ``a`` working on rows
     along its last axis, or None (no compiled module, another type, another axis).
@@ -38,7 +35,7 @@ def _kernel(name: str, a: Any, axis: int = -1) -> Any:
     """
     if type(a) is not np.ndarray or a.ndim == 0 or axis not in (-1, a.ndim - 1):
         return None
-    suffix = _KERNEL_SUFFIXES.get(a.dtype)
+    suffix = _compiled.SUFFIXES.get(a.dtype)
     module = _compiled.extension() if suffix is not None else None
     return None if module is None else getattr(module, f"{name}_{suffix}")
 

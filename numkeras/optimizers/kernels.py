@@ -39,7 +39,6 @@ SIGNATURES = {
     "weight_decay": (1, 2),
 }
 
-_SUFFIXES = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _functions: dict[tuple[str, np.dtype], Any] | None = None  # indexed on first use
 
 
@@ -53,7 +52,7 @@ def _load() -> dict[tuple[str, np.dtype], Any] | None:
         _functions = {
             (name, dtype): getattr(extension, f"{name}_{suffix}")
             for name in SIGNATURES
-            for dtype, suffix in _SUFFIXES.items()
+            for dtype, suffix in _compiled.SUFFIXES.items()
         }
     return _functions
 
@@ -82,7 +81,3 @@ def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) 
             return False
     return function(*arrays, *scalars)
 
-
-def status() -> str:
-    """A one-line description of which path updates take, for logs and benchmarks."""
-    return _compiled.status()

@@ -50,19 +50,17 @@ def cast_scalar(x: Any, dtype: np.dtype) -> np.generic:
     numbers are remembered (equal numbers cast equally, whatever their Python type; zeros are
     not, since 0.0 == -0.0).
     """
-    if isinstance(x, float | int | np.generic) and x:  # the common case, on every step
-        key = (x, dtype)
-        cast = _casts.get(key)
-        if cast is None:
+    number = isinstance(x, float | int | np.generic)
+    remembered = number and bool(x)  # the common case, on every step
+    cast = _casts.get((x, dtype)) if remembered else None
+    if cast is None:
+        scalar_type = dtype.type if isinstance(dtype, np.dtype) else np.dtype(dtype).type
+        cast = scalar_type(x if number else np.asarray(value_of(x)))
+        if remembered:
             if len(_casts) > 1024:  # a schedule's ever-new learning rates, say
                 _casts.clear()
-            scalar_type = dtype.type if isinstance(dtype, np.dtype) else np.dtype(dtype).type
-            cast = _casts[key] = scalar_type(x)
-        return cast
-    scalar_type = dtype.type if isinstance(dtype, np.dtype) else np.dtype(dtype).type
-    if isinstance(x, float | int | np.generic):
-        return scalar_type(x)
-    return scalar_type(np.asarray(value_of(x)))
+            _casts[(x, dtype)] = cast
+    return cast
 
 
 def _is_number(x: Any) -> bool:
