@@ -8,9 +8,10 @@ gradient of each input whose ``wanted`` flag is set. ``record`` (in ``autodiff``
 gradients back to each operand's shape in one place (``autodiff.unbroadcast``).
 
 A few ops that run on every training step (softmax, crossentropy, Dense's bias + relu, relu's
-VJP) first try a compiled twin of their NumPy code (``_kernel``, from ``numkeras/_fused.c``):
-the same arithmetic in one call instead of up to a dozen small NumPy calls. The NumPy code
-below each is the reference and runs whenever the twin is missing or declines an input.
+VJP, Dense's bias gradient) first try a compiled twin of their NumPy code (``_kernel``, from
+``numkeras/_fused.c``): the same arithmetic in one call instead of up to a dozen small NumPy
+calls. The NumPy code below each is the reference and runs whenever the twin is missing or
+declines an input.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from numkeras import _compiled
-from numkeras.autodiff import Tensor, Variable, _floatx_asarray, record, value_of
+from numkeras.autodiff import Tensor, Variable, _floatx_asarray, _shape_of, record, value_of
 
 Axis = int | Sequence[int] | None
 
@@ -427,17 +428,19 @@ def affine(x: Any, kernel: Any, bias: Any = None, relu: bool = False) -> Tensor:
     (then ``relu`` of that, with ``relu=True``) but works in place on the fresh product: one
     pass over memory and one record on the tape fewer per step for each bias and each relu.
     The bias's gradient is the output gradient summed over the batch axes, done by the tape's
-    un-broadcasting; relu's lets the gradient through where the output is positive.
+    un-broadcasting (or, for a 2-D batch, by the compiled twin in relu's pass: ``_bias_vjp``);
+    relu's lets the gradient through where the output is positive.
     """
     a, w = value_of(x), value_of(kernel)
     _check_matmul("affine", a, w)
     out = np.matmul(a, w)
     inputs: tuple = (x, kernel)
-    relu_done = False
+    relu_done = row_bias = False  # row_bias: one bias value per output column
     if bias is not None:
         b = value_of(bias)
-        if (type(b) is np.ndarray and type(out) is np.ndarray and b.dtype == out.dtype
-                and b.shape == out.shape[-1:]):
+        row_bias = _shape_of(b) == out.shape[-1:]
+        if (row_bias and type(b) is np.ndarray and type(out) is np.ndarray
+                and b.dtype == out.dtype):
             twin = _kernel("bias_relu", out)  # both in one pass over the product
             if twin is not None and twin(out, b, 1.0 if relu else 0.0, out.shape[-1]):
                 relu_done = relu
@@ -450,11 +453,36 @@ def affine(x: Any, kernel: Any, bias: Any = None, relu: bool = False) -> Tensor:
         out = np.maximum(out, 0, out=out) if type(out) is np.ndarray else np.maximum(out, 0)
 
     def vjp(g, wanted):
+        summed = _bias_vjp(g, out, relu) if row_bias and wanted[2] else None
+        if summed is not None:  # relu's VJP and the bias's gradient, in one compiled pass
+            g, bias_grad = summed
+            return _matmul_vjp(a, w, g, wanted[0], wanted[1]) + (bias_grad,)
         if relu:
             g = _relu_vjp(g, out)
         return _matmul_vjp(a, w, g, wanted[0], wanted[1]) + ((g,) if len(wanted) == 3 else ())
 
     return record(out, inputs, vjp)
+
+
+def _bias_vjp(g: Any, out: np.ndarray, relu: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """The compiled twin of ``affine``'s backward for a 2-D batch and a bias of one value per
+    output column: ``(g through relu, the bias's gradient)``, or None when it declines.
+
+    The bias's gradient is that ``g`` summed over the rows -- the sum the tape's ``unbroadcast``
+    does on the NumPy path, in NumPy's order (bit for bit) -- computed while relu's mask is
+    applied, instead of in a second pass over the gradient.
+    """
+    if type(g) is not np.ndarray or g.ndim != 2 or g.shape != out.shape:
+        return None
+    twin = _kernel("relu_bias_vjp" if relu else "bias_vjp", out)
+    if twin is None:
+        return None
+    k = out.shape[-1]
+    bias_grad = np.empty(k, out.dtype)
+    if not relu:
+        return (g, bias_grad) if twin(g, bias_grad, k) else None
+    through = np.empty(out.shape, out.dtype)
+    return (through, bias_grad) if twin(g, out, through, bias_grad, k) else None
 
 
 def tensordot(x: Any, y: Any, axes: Any = 2) -> Tensor:

@@ -1,7 +1,7 @@
-"""The compiled twins of softmax, crossentropy, Dense's bias + relu and relu's VJP
-(``numkeras/_fused.c``) compute what the NumPy code of ``numkeras.ops`` computes: bit for bit,
-except exp and log (C library vs NumPy's SIMD code), which may differ in the last bits. Where a
-twin cannot take an input it declines and the NumPy code runs."""
+"""The compiled twins of softmax, crossentropy, Dense's bias + relu, relu's VJP and Dense's
+bias gradient (``numkeras/_fused.c``) compute what the NumPy code of ``numkeras.ops``
+computes: bit for bit, except exp and log (C library vs NumPy's SIMD code), which may differ in
+the last bits. Where a twin cannot take an input it declines and the NumPy code runs."""
 
 from __future__ import annotations
 
@@ -171,6 +171,69 @@ def test_relu_vjp_is_bit_identical(ran, dtype, monkeypatch):
     np.testing.assert_array_equal(np.signbit(compiled), np.signbit(reference))
 
 
+def dense_grads(x, w, b, g, relu, compiled, monkeypatch):
+    """affine's forward on the NumPy path, then its VJP on the chosen path."""
+    monkeypatch.setattr(_compiled, "enabled", False)
+    xt, wt, bt = Tensor(x), Tensor(w), Tensor(b)
+    with GradientTape() as tape:
+        tape.watch([xt, wt, bt])
+        out = ops.affine(xt, wt, bt, relu=relu)
+    monkeypatch.setattr(_compiled, "enabled", compiled)
+    return [grad.value for grad in tape.gradient(out, [xt, wt, bt], output_gradients=g)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("rows, k", [(1, 1), (200, 1), (1, 5), (2, 2), (130, 3), (128, 512)])
+def test_dense_backward_with_its_bias_gradient_is_bit_identical(ran, dtype, relu, rows, k,
+                                                                 monkeypatch):
+    """The bias's gradient summed in relu's pass equals the tape's un-broadcast sum, bit for
+    bit (NumPy sums a column of one element pairwise, wider rows one row after another)."""
+    rng = np.random.default_rng(rows * k)
+    x = rng.standard_normal((rows, 6)).astype(dtype)
+    w = rng.standard_normal((6, k)).astype(dtype)
+    b = rng.standard_normal(k).astype(dtype)
+    g = (rng.standard_normal((rows, k)) * 10.0 ** rng.integers(-6, 6, (rows, k))).astype(dtype)
+    g.flat[:3] = [np.nan, np.inf, -0.0][: g.size]
+    with np.errstate(invalid="ignore"):  # inf * 0 in the products with the gradient
+        compiled = dense_grads(x, w, b, g, relu, True, monkeypatch)
+        suffix = "f32" if dtype == np.float32 else "f64"
+        assert ran == [f"{'relu_bias_vjp' if relu else 'bias_vjp'}_{suffix}"]
+        reference = dense_grads(x, w, b, g, relu, False, monkeypatch)
+    for got, want in zip(compiled, reference, strict=True):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)  # NaNs in the same places
+        number = ~np.isnan(want)  # (a NaN's sign depends on the order of an addition's operands)
+        np.testing.assert_array_equal(np.signbit(got[number]), np.signbit(want[number]))
+    with np.errstate(invalid="ignore"):  # inf * 0 where relu's mask is 0
+        through = g * (np.maximum(x @ w + b, 0) > 0) if relu else g  # the formula, independently
+    np.testing.assert_allclose(compiled[2], through.sum(axis=0, dtype=np.float64), rtol=1e-4)
+
+
+def test_dense_backward_leaves_other_bias_shapes_to_the_tape(ran):
+    """A bias of shape (1, k), a 3-D batch, a bias that is not wanted: no compiled bias
+    gradient, and the gradients are still right (checked against plain formulas)."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((4, 3, 5)).astype(np.float32)
+    w = rng.standard_normal((5, 2)).astype(np.float32)
+    for b, batch in ((rng.standard_normal((1, 2)).astype(np.float32), x[0]),
+                     (rng.standard_normal(2).astype(np.float32), x)):
+        bt = Tensor(b)
+        with GradientTape() as tape:
+            tape.watch(bt)
+            out = ops.affine(batch, w, bt)
+        grad = tape.gradient(out, bt).value
+        assert grad.shape == b.shape
+        np.testing.assert_allclose(grad.reshape(-1), np.full(2, batch.size // 5), rtol=1e-6)
+    wt = Tensor(w)
+    with GradientTape() as tape:
+        tape.watch(wt)
+        out = ops.affine(x[0], wt, np.zeros(2, np.float32), relu=True)
+    grad = tape.gradient(out, wt).value
+    np.testing.assert_allclose(grad, x[0].T @ (x[0] @ w > 0), rtol=1e-5)
+    assert not any(name.startswith(("bias_vjp", "relu_bias_vjp")) for name in ran)
+
+
 def test_the_twins_decline_what_they_cannot_take(twin):
     """Non-contiguous, mixed-type, mis-sized or overlapping arrays: False, nothing written."""
     a = np.ones((4, 10), np.float32)
@@ -186,10 +249,16 @@ def test_the_twins_decline_what_they_cannot_take(twin):
     assert twin.softmax_f32(a, a, 10) is False  # output overlaps the input
     assert twin.crossentropy_f32(a, a.copy(), np.empty(3, np.float32), 1e-7, 10) is False
     assert twin.bias_relu_f32(out, np.zeros(9, np.float32), 1.0, 10) is False
+    assert twin.bias_vjp_f32(a, np.full(9, 7, np.float32), 10) is False  # bias of 9, rows of 10
+    d = np.full((4, 10), 7, np.float32)
+    assert twin.relu_bias_vjp_f32(a, a.copy(), d, np.full(10, 7, np.float64), 10) is False
+    assert twin.relu_bias_vjp_f32(a, a.copy(), d, d[0], 10) is False  # overlaps d
     frozen = np.ones((4, 10), np.float32)
     frozen.flags.writeable = False
     assert twin.softmax_f32(a, frozen, 10) is False
+    assert twin.bias_vjp_f32(a, frozen[0], 10) is False
     np.testing.assert_array_equal(out, 7)
+    np.testing.assert_array_equal(d, 7)
     with pytest.raises(TypeError, match="expected 2 arrays and 1 scalars"):
         twin.softmax_f32(a, out)
 
