@@ -461,8 +461,9 @@ class GradientTape:
         if id(target) not in on_path:
             return {}
         target_value = np.asarray(value_of(target))
-        if output_gradients is None:
-            seed = np.ones(target_value.shape, target_value.dtype)
+        if output_gradients is None:  # (for a loss, np.array(1) costs a third of np.ones)
+            shape, dtype = target_value.shape, target_value.dtype
+            seed = np.ones(shape, dtype) if shape else np.array(1, dtype)
         else:
             seed = np.asarray(value_of(output_gradients), dtype=target_value.dtype)
             if seed.shape != target_value.shape:

@@ -274,7 +274,8 @@ class Optimizer:
         learning_rate = self.learning_rate
         self._apply_weight_decay(variables, learning_rate)
         self._apply_update_steps(grads, variables, learning_rate)
-        self._iterations.assign_add(1)
+        count = self._iterations.value  # += 1 in Python: a NumPy add on a 0-d array costs 9x
+        count[()] = count.item() + 1
         for variable in variables:
             constraint = getattr(variable, "constraint", None)
             if constraint is not None:
