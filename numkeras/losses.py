@@ -129,7 +129,11 @@ def categorical_crossentropy(
 
     ``-sum(y_true * log(p))`` along ``axis``. With ``from_logits=False`` (Keras's default),
     ``y_pred`` is first rescaled to sum to 1 and clipped to ``[1e-7, 1 - 1e-7]``, as Keras
-    does, so a zero probability costs ``-log(1e-7) ~= 16.1`` instead of infinity. With
+    does, so a zero probability costs ``-log(1e-7) ~= 16.1`` instead of infinity. (That is
+    Keras's formula on its JAX, PyTorch and NumPy backends. On the TensorFlow backend, Keras
+    uses the logits a softmax activation cached on its output instead, when there are any,
+    and then neither rescales nor clips; numkeras always takes the probabilities it is
+    given.) With
     ``from_logits=True`` it uses a stable log-softmax. ``label_smoothing`` replaces the
     labels by ``y_true * (1 - label_smoothing) + label_smoothing / num_classes``.
 
