@@ -5,9 +5,12 @@
 run.py compares separate processes; on this shared machine a process's speed can differ from
 the next one's by 30 % or more (CPU phases, which pages back the dataset), so its ratios move
 by +-0.1 from run to run. Here the hand loop, the hand loop with numkeras's fused update
-(``hand_fused``) and numkeras's own ``fit`` take turns on the same data, ``--block`` batches
-each, for ``--rounds`` rounds; the ratio of each block to the hand loop's block just before it
-is a paired measurement, and the median over rounds is steady to about +-0.02.
+(``hand_fused``), numkeras's compiled kernels in a bare loop (``numkeras_kernels``: the compute
+floor of its ``fit``, see ``KernelLoopMLP``) and numkeras's own ``fit`` take turns on the same
+data, ``--block`` batches each, for ``--rounds`` rounds; the ratio of each block to the hand
+loop's block just before it is a paired measurement, and the median over rounds is steady to
+about +-0.02. ``numkeras`` minus ``numkeras_kernels`` is what the framework (tape, layers,
+loss objects, optimizer objects, fit loop) costs.
 
 numkeras runs the seed's program: ``fit(x_block, y_block, epochs=1, batch_size=128,
 verbose=0)`` on a model compiled with ``"rmsprop"``, ``"categorical_crossentropy"`` and
@@ -28,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "contenders"))
 
 import _common  # noqa: E402 -- lives in benchmarks/contenders
 import numpy as np  # noqa: E402
-from hand_numpy import FusedUpdateMLP, HandMLP  # noqa: E402
+from hand_numpy import FusedUpdateMLP, HandMLP, KernelLoopMLP  # noqa: E402
 
 
 def main() -> None:
@@ -45,6 +48,7 @@ def main() -> None:
     batch = _common.BATCH_SIZE
     hand = HandMLP(np, args.seed, batch)
     fused = FusedUpdateMLP(np, args.seed, batch)
+    kernel_loop = KernelLoopMLP(np, args.seed, batch)
     utils.set_random_seed(args.seed)
     model = models.Sequential([layers.Input((_common.IMAGE_SIZE,)),
                                layers.Dense(512, activation="relu"),
@@ -55,6 +59,7 @@ def main() -> None:
     turns = {
         "hand_numpy": lambda s: hand.train_epoch(x[s], labels[s], batch),
         "hand_fused": lambda s: fused.train_epoch(x[s], labels[s], batch),
+        "numkeras_kernels": lambda s: kernel_loop.train_epoch(x[s], labels[s], batch),
         "numkeras": lambda s: model.fit(x[s], y[s], epochs=1, batch_size=batch, verbose=0),
     }
     for run in turns.values():  # warm-up: first calls, caches, kernel loading

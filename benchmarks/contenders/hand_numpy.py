@@ -182,6 +182,76 @@ class FusedUpdateMLP(HandMLP):
                 raise RuntimeError("numkeras's compiled fused kernels are not available")
 
 
+
+class KernelLoopMLP(FusedUpdateMLP):
+    """numkeras's own compiled kernels in a bare loop: the compute floor of numkeras's ``fit``.
+
+    Not a contender either. The same arithmetic as numkeras's training step -- its compiled
+    softmax, crossentropy on the probabilities (Keras's clip) and their VJPs, bias + relu, relu's
+    VJP with the bias gradient, the fused RMSprop -- called directly, into preallocated buffers,
+    with no tape, layers, loss objects or optimizer objects around them. ``fit`` minus this is
+    what numkeras's framework costs per step.
+    """
+
+    def __init__(self, np: Any, seed: int, batch: int = _common.BATCH_SIZE) -> None:
+        super().__init__(np, seed, batch)
+        from numkeras import _compiled
+
+        self.kernels = _compiled.extension()
+        if self.kernels is None:
+            raise RuntimeError("numkeras's compiled kernels are not available")
+        f32 = np.float32
+        d_h, d_out = self.h.shape[1], self.z.shape[1]
+        self.eye = np.eye(d_out, dtype=f32)
+        self.p = np.empty((batch, d_out), f32)
+        self.targets = np.empty((batch, d_out), f32)
+        self.row_losses = np.empty(batch, f32)
+        self.row_grads = np.empty(batch, f32)
+        self.dp = np.empty((batch, d_out), f32)
+        self.dz = np.empty((batch, d_out), f32)
+        self.dh_in = np.empty((batch, d_h), f32)
+
+    def _run(self, name: str, *args: Any) -> None:
+        if not getattr(self.kernels, f"{name}_f32")(*args):
+            raise RuntimeError(f"numkeras's {name} kernel declined its arrays")
+
+    def forward(self, x: Any) -> Any:
+        np, (w1, b1, w2, b2) = self.np, self.params
+        n = x.shape[0]
+        h, z, p = self.h[:n], self.z[:n], self.p[:n]
+        np.matmul(x, w1, out=h)
+        self._run("bias_relu", h, b1, 1.0, h.shape[1])
+        np.matmul(h, w2, out=z)
+        self._run("bias_relu", z, b2, 0.0, z.shape[1])
+        self._run("softmax", z, p, z.shape[1])
+        return p
+
+    def loss_and_hits(self, p: Any, labels: Any) -> tuple[float, int]:
+        np = self.np
+        n, k = p.shape
+        targets, losses = self.targets[:n], self.row_losses[:n]
+        np.take(self.eye, labels, axis=0, out=targets, mode="clip")  # one-hot, as fit gets
+        self._run("crossentropy", targets, p, losses, CLIP, k)
+        pred, hit = self.pred[:n], self.hit[:n]
+        np.argmax(p, axis=1, out=pred)
+        np.equal(pred, labels, out=hit)
+        return float(np.add.reduce(losses)), int(np.count_nonzero(hit))
+
+    def backward(self, x: Any, p: Any, labels: Any) -> None:
+        np, (_, _, w2, _) = self.np, self.params
+        gw1, gb1, gw2, gb2 = self.grads
+        n, k = p.shape
+        h, dh_in, dh = self.h[:n], self.dh_in[:n], self.dh[:n]
+        row_grads, dp, dz = self.row_grads[:n], self.dp[:n], self.dz[:n]
+        row_grads.fill(1.0 / n)  # the batch mean's VJP
+        self._run("crossentropy_vjp", self.targets[:n], p, row_grads, dp, CLIP, k)
+        self._run("softmax_vjp", dp, p, dz, k)
+        np.matmul(h.T, dz, out=gw2)
+        self._run("bias_vjp", dz, gb2, k)
+        np.matmul(dz, w2.T, out=dh_in)
+        self._run("relu_bias_vjp", dh_in, h, dh, gb1, h.shape[1])
+        np.matmul(x.T, dh, out=gw1)
+
 def main() -> None:
     parser = _common.make_parser(__doc__.splitlines()[0])
     parser.add_argument("--fused-update", action="store_true",
