@@ -13,7 +13,7 @@
  * (-ffp-contract=off), and sums follow NumPy's pairwise summation, so both paths round
  * identically and give bit-for-bit the same result -- except exp and log, which come from the C
  * library here and from NumPy's own SIMD code there (they may differ in the last bit or two).
- * tests/optimizers/test_fused_kernels.py and tests/test_ops_kernels.py check this.
+ * tests/optimizers/test_fused_kernels.py and tests/test_compiled_ops.py check this.
  *
  * A small CPython extension: each kernel is a Python function taking its arrays (anything with
  * the buffer protocol, e.g. NumPy arrays) and then its scalars. It returns True when it ran,

@@ -23,9 +23,18 @@ from typing import Any
 import numpy as np
 
 from numkeras import _compiled
-from numkeras.autodiff import Tensor, Variable, _floatx_asarray, _shape_of, record, value_of
+from numkeras.autodiff import (
+    Tensor,
+    Variable,
+    _floatx_asarray,
+    _shape_of,
+    record,
+    unbroadcast,
+    value_of,
+)
 
 Axis = int | Sequence[int] | None
+
 
 def _kernel(name: str, a: Any, axis: int = -1) -> Any:
     """The compiled twin of op ``name`` for the float32/float64 array ``a`` working on rows
@@ -428,12 +437,13 @@ def affine(x: Any, kernel: Any, bias: Any = None, relu: bool = False) -> Tensor:
     (then ``relu`` of that, with ``relu=True``) but works in place on the fresh product: one
     pass over memory and one record on the tape fewer per step for each bias and each relu.
     The bias's gradient is the output gradient summed over the batch axes, done by the tape's
-    un-broadcasting (or, for a 2-D batch, by the compiled twin in relu's pass: ``_bias_vjp``);
-    relu's lets the gradient through where the output is positive.
+    un-broadcasting (or, for a 2-D batch, by a compiled twin: ``_bias_vjp``, in relu's pass
+    with ``relu=True``); relu's lets the gradient through where the output is positive.
     """
     a, w = value_of(x), value_of(kernel)
     _check_matmul("affine", a, w)
     out = np.matmul(a, w)
+    product_shape = _shape_of(out)  # a bias of more dimensions can broadcast the sum wider
     inputs: tuple = (x, kernel)
     relu_done = row_bias = False  # row_bias: one bias value per output column
     if bias is not None:
@@ -459,7 +469,9 @@ def affine(x: Any, kernel: Any, bias: Any = None, relu: bool = False) -> Tensor:
             return _matmul_vjp(a, w, g, wanted[0], wanted[1]) + (bias_grad,)
         if relu:
             g = _relu_vjp(g, out)
-        return _matmul_vjp(a, w, g, wanted[0], wanted[1]) + ((g,) if len(wanted) == 3 else ())
+        g_product = g if _shape_of(g) == product_shape else unbroadcast(g, product_shape)
+        return (_matmul_vjp(a, w, g_product, wanted[0], wanted[1])
+                + ((g,) if len(wanted) == 3 else ()))
 
     return record(out, inputs, vjp)
 
@@ -469,8 +481,8 @@ def _bias_vjp(g: Any, out: np.ndarray, relu: bool) -> tuple[np.ndarray, np.ndarr
     output column: ``(g through relu, the bias's gradient)``, or None when it declines.
 
     The bias's gradient is that ``g`` summed over the rows -- the sum the tape's ``unbroadcast``
-    does on the NumPy path, in NumPy's order (bit for bit) -- computed while relu's mask is
-    applied, instead of in a second pass over the gradient.
+    does on the NumPy path, in NumPy's order (bit for bit) -- in one call, and with
+    ``relu=True`` in the same pass that applies relu's mask, not in a second one.
     """
     if type(g) is not np.ndarray or g.ndim != 2 or g.shape != out.shape:
         return None

@@ -184,7 +184,8 @@ def dense_grads(x, w, b, g, relu, compiled, monkeypatch):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("relu", [False, True])
-@pytest.mark.parametrize("rows, k", [(1, 1), (200, 1), (1, 5), (2, 2), (130, 3), (128, 512)])
+@pytest.mark.parametrize("rows, k", [(0, 3), (1, 1), (200, 1), (1, 5), (2, 2), (130, 3),
+                                     (128, 512)])
 def test_dense_backward_with_its_bias_gradient_is_bit_identical(ran, dtype, relu, rows, k,
                                                                  monkeypatch):
     """The bias's gradient summed in relu's pass equals the tape's un-broadcast sum, bit for
@@ -208,6 +209,22 @@ def test_dense_backward_with_its_bias_gradient_is_bit_identical(ran, dtype, relu
     with np.errstate(invalid="ignore"):  # inf * 0 where relu's mask is 0
         through = g * (np.maximum(x @ w + b, 0) > 0) if relu else g  # the formula, independently
     np.testing.assert_allclose(compiled[2], through.sum(axis=0, dtype=np.float64), rtol=1e-4)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_a_bias_gradient_of_negative_zeros_is_positive_zero_as_in_numpy(twin, k):
+    """NumPy's sum starts from +0, so a column of -0.0 sums to +0.0; the twins' too."""
+    g = np.full((3, k), -0.0, np.float32)
+    out = np.ones((3, k), np.float32)
+    reference = np.add.reduce(g, axis=0)
+    assert not np.signbit(reference).any()
+    summed, through, through_summed = (np.full(k, 7, np.float32), np.empty_like(g),
+                                       np.full(k, 7, np.float32))
+    assert twin.bias_vjp_f32(g, summed, k) is True
+    assert twin.relu_bias_vjp_f32(g, out, through, through_summed, k) is True
+    for got in (summed, through_summed):
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(reference))
+        np.testing.assert_array_equal(got, reference)
 
 
 def test_dense_backward_leaves_other_bias_shapes_to_the_tape(ran):
@@ -249,16 +266,20 @@ def test_the_twins_decline_what_they_cannot_take(twin):
     assert twin.softmax_f32(a, a, 10) is False  # output overlaps the input
     assert twin.crossentropy_f32(a, a.copy(), np.empty(3, np.float32), 1e-7, 10) is False
     assert twin.bias_relu_f32(out, np.zeros(9, np.float32), 1.0, 10) is False
-    assert twin.bias_vjp_f32(a, np.full(9, 7, np.float32), 10) is False  # bias of 9, rows of 10
+    sums = [np.full(9, 7, np.float32), np.full(7, 7, np.float32), np.full(10, 7, np.float64),
+            np.full(7, 7, np.float32)]
+    assert twin.bias_vjp_f32(a, sums[0], 10) is False  # a bias of 9 for rows of 10
+    assert twin.bias_vjp_f32(a, sums[1], 7) is False  # rows of 7 do not divide 40 elements
     d = np.full((4, 10), 7, np.float32)
-    assert twin.relu_bias_vjp_f32(a, a.copy(), d, np.full(10, 7, np.float64), 10) is False
+    assert twin.relu_bias_vjp_f32(a, a.copy(), d, sums[2], 10) is False  # mixed types
+    assert twin.relu_bias_vjp_f32(a, a.copy(), d, sums[3], 7) is False
     assert twin.relu_bias_vjp_f32(a, a.copy(), d, d[0], 10) is False  # overlaps d
     frozen = np.ones((4, 10), np.float32)
     frozen.flags.writeable = False
     assert twin.softmax_f32(a, frozen, 10) is False
     assert twin.bias_vjp_f32(a, frozen[0], 10) is False
-    np.testing.assert_array_equal(out, 7)
-    np.testing.assert_array_equal(d, 7)
+    for untouched in (out, d, *sums):
+        np.testing.assert_array_equal(untouched, 7)
     with pytest.raises(TypeError, match="expected 2 arrays and 1 scalars"):
         twin.softmax_f32(a, out)
 

@@ -182,7 +182,6 @@ class FusedUpdateMLP(HandMLP):
                 raise RuntimeError("numkeras's compiled fused kernels are not available")
 
 
-
 class KernelLoopMLP(FusedUpdateMLP):
     """numkeras's own compiled kernels in a bare loop: the compute floor of numkeras's ``fit``.
 
@@ -251,6 +250,7 @@ class KernelLoopMLP(FusedUpdateMLP):
         np.matmul(dz, w2.T, out=dh_in)
         self._run("relu_bias_vjp", dh_in, h, dh, gb1, h.shape[1])
         np.matmul(x.T, dh, out=gw1)
+
 
 def main() -> None:
     parser = _common.make_parser(__doc__.splitlines()[0])
