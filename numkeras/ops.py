@@ -443,7 +443,7 @@ def affine(x: Any, kernel: Any, bias: Any = None, relu: bool = False) -> Tensor:
     a, w = value_of(x), value_of(kernel)
     _check_matmul("affine", a, w)
     out = np.matmul(a, w)
-    product_shape = _shape_of(out)  # a bias of more dimensions can broadcast the sum wider
+    product_shape = None  # set when the bias needs another shape or dtype than the product
     inputs: tuple = (x, kernel)
     relu_done = row_bias = False  # row_bias: one bias value per output column
     if bias is not None:
@@ -457,6 +457,7 @@ def affine(x: Any, kernel: Any, bias: Any = None, relu: bool = False) -> Tensor:
             else:
                 np.add(out, b, out=out)
         else:  # the sum needs another shape or dtype than the product's
+            product_shape = _shape_of(out)  # a bias of more dimensions broadcasts it wider
             out = _binary("affine", np.add, out, b)
         inputs = (x, kernel, bias)
     if relu and not relu_done:
@@ -469,7 +470,7 @@ def affine(x: Any, kernel: Any, bias: Any = None, relu: bool = False) -> Tensor:
             return _matmul_vjp(a, w, g, wanted[0], wanted[1]) + (bias_grad,)
         if relu:
             g = _relu_vjp(g, out)
-        g_product = g if _shape_of(g) == product_shape else unbroadcast(g, product_shape)
+        g_product = g if product_shape is None else unbroadcast(g, product_shape)
         return (_matmul_vjp(a, w, g_product, wanted[0], wanted[1])
                 + ((g,) if len(wanted) == 3 else ()))
 
