@@ -440,9 +440,12 @@ class GradientTape:
             g = grads.get(id(source))
             value = value_of(source)
             dtype = value.dtype if isinstance(value, np.ndarray) else np.result_type(value)
-            if g is None and unconnected_gradients == "zero":
-                g = Tensor(np.zeros(_shape_of(source), dtype=dtype))
-            elif g is not None:
+            if g is None:
+                if unconnected_gradients == "zero":
+                    g = Tensor(np.zeros(_shape_of(source), dtype=dtype))
+            elif type(g) is np.ndarray and g.dtype == dtype:
+                g = Tensor(g)
+            else:
                 g = Tensor(np.asarray(g).astype(dtype, copy=False))
             results.append(g)
         return rebuild(results)
@@ -472,16 +475,18 @@ class GradientTape:
                     f"{target_value.shape}"
                 )
         grads: dict[int, Any] = {id(target): seed}
+        is_on_path = on_path.__contains__
         for out, inputs, vjp, input_ids in reversed(relevant):
             key = id(out)
             g = grads.get(key) if key in source_ids else grads.pop(key, None)
             if g is None:
                 continue
-            wanted = tuple(map(on_path.__contains__, input_ids))
+            wanted = tuple(map(is_on_path, input_ids))
             for x, k, want, gx in zip(inputs, input_ids, wanted, vjp(g, wanted)):
                 if not want or gx is None:
                     continue
-                gx = np.asarray(gx)
+                if type(gx) is not np.ndarray:
+                    gx = np.asarray(gx)
                 shape = _shape_of(x)
                 if gx.shape != shape:
                     gx = unbroadcast(gx, shape)

@@ -36,6 +36,10 @@ from numkeras.autodiff import (
 Axis = int | Sequence[int] | None
 
 
+_twins: dict[tuple[str, np.dtype], Any] = {}  # (op, dtype) -> twin, for _twins_module
+_twins_module: Any = None
+
+
 def _kernel(name: str, a: Any, axis: int = -1) -> Any:
     """The compiled twin of op ``name`` for the float32/float64 array ``a`` working on rows
     along its last axis, or None (no compiled module, another type, another axis).
@@ -43,11 +47,19 @@ def _kernel(name: str, a: Any, axis: int = -1) -> Any:
     The twin returns False, touching nothing, for arrays it cannot take (not C-contiguous,
     mixed types, wrong lengths, overlapping); the caller then runs its NumPy code.
     """
+    global _twins_module
     if type(a) is not np.ndarray or a.ndim == 0 or axis not in (-1, a.ndim - 1):
         return None
-    suffix = _compiled.SUFFIXES.get(a.dtype)
-    module = _compiled.extension() if suffix is not None else None
-    return None if module is None else getattr(module, f"{name}_{suffix}")
+    module = _compiled.extension()
+    if module is not _twins_module:  # first use, or the module was switched off or swapped
+        _twins.clear()
+        _twins_module = module
+    twin = _twins.get((name, a.dtype))
+    if twin is None and module is not None:
+        suffix = _compiled.SUFFIXES.get(a.dtype)
+        if suffix is not None:
+            twin = _twins[name, a.dtype] = getattr(module, f"{name}_{suffix}")
+    return twin
 
 
 # --- conversion ------------------------------------------------------------------------------
@@ -320,9 +332,10 @@ def categorical_crossentropy(
     small ones, because it runs on every training step.
     """
     t, o = value_of(target), value_of(output)
-    last_axis = axis in (-1, np.ndim(o) - 1)
+    o_shape = _shape_of(o)
+    last_axis = axis in (-1, len(o_shape) - 1)
     # The compiled twin of the probability path (not of from_logits), same shapes only.
-    twin = None if from_logits or np.shape(t) != np.shape(o) else _kernel("crossentropy", o, axis)
+    twin = None if from_logits or _shape_of(t) != o_shape else _kernel("crossentropy", o, axis)
     out = np.empty(o.shape[:-1], o.dtype) if twin is not None else None
     compiled = out is not None and twin(t, o, out, EPSILON, o.shape[-1])
     terms = None if compiled else _crossentropy_terms(o, from_logits, axis)
@@ -567,7 +580,7 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     a = np.asarray(value_of(x))
     axes = _axes(axis, a.ndim)
-    count = math.prod(a.shape[i] for i in axes)
+    count = a.size if axis is None else math.prod(a.shape[i] for i in axes)
     if a.dtype.kind == "f" and a.dtype.itemsize >= 4 and count:
         # np.mean's own arithmetic (a sum in the array's type, divided by the count as
         # np.intp), without its Python wrapper: this runs on every training step.
@@ -583,7 +596,9 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
     def vjp(g, wanted):
         if np.ndim(g) == 0:  # a mean of everything (a loss): every entry gets the same share
-            return (np.full(a.shape, g / g.dtype.type(count), dtype=g.dtype),)
+            share = np.empty(a.shape, g.dtype)
+            share.fill(g / g.dtype.type(count))
+            return (share,)
         return (np.broadcast_to(_keep(g, axes, keepdims) / g.dtype.type(count), a.shape),)
 
     return record(out, (x,), vjp)

@@ -50,10 +50,13 @@ def cast_scalar(x: Any, dtype: np.dtype) -> np.generic:
     numbers are remembered (equal numbers cast equally, whatever their Python type; zeros are
     not, since 0.0 == -0.0).
     """
-    number = isinstance(x, float | int | np.generic)
-    remembered = number and bool(x)  # the common case, on every step
-    cast = _casts.get((x, dtype)) if remembered else None
+    try:
+        cast = _casts.get((x, dtype))  # the common case, on every step
+    except TypeError:  # an unhashable array: never remembered
+        cast = None
     if cast is None:
+        number = isinstance(x, float | int | np.generic)
+        remembered = number and bool(x)
         scalar_type = dtype.type if isinstance(dtype, np.dtype) else np.dtype(dtype).type
         cast = scalar_type(x if number else np.asarray(value_of(x)))
         if remembered:
