@@ -177,7 +177,7 @@ class Model(Layer):
         if not pending:
             return
         self._deferred_updates, self._deferred_rows = [], 0
-        if all(np.ndim(item[0]) == 0 for item in pending):
+        if all(getattr(item[0], "ndim", None) == 0 or np.ndim(item[0]) == 0 for item in pending):
             losses = np.array([item[0] for item in pending])
             sizes = np.array([item[4] for item in pending])
             self._loss_tracker.update_state(losses, sample_weight=sizes)
