@@ -430,6 +430,10 @@ def test_cast_scalar_remembers_casts_without_mixing_up_values():
     assert np.signbit(cast_scalar(-0.0, f32)) and not np.signbit(cast_scalar(0.0, f32))
     assert cast_scalar(3, f32) == 3 and type(cast_scalar(3, f32)) is np.float32
     assert cast_scalar(np.float64(0.1), f32) == np.float32(0.1)
+    # arrays cannot be remembered (unhashable), tensors are never mistaken for numbers
+    assert type(cast_scalar(np.array(0.25), f32)) is np.float32
+    assert cast_scalar(np.array(0.25), f32) == 0.25
+    assert cast_scalar(Variable(0.5), f32) == 0.5 and cast_scalar(Variable(0.75), f32) == 0.75
     for _ in range(3000):  # NaNs never equal each other: the memory stays bounded
         assert np.isnan(cast_scalar(float("nan"), f32))
     assert len(_casts) <= 1025
