@@ -2,10 +2,11 @@
 
 It holds the fused optimizer updates (used by ``numkeras.optimizers.kernels``) and a few op
 kernels (used by ``numkeras.ops``): work that NumPy would do in many passes or many small calls.
-Every kernel has a NumPy twin that stays the readable reference and gives the same numbers.
+Both find a kernel with :func:`function`. Every kernel has a NumPy twin that stays the readable
+reference and gives the same numbers.
 
 The module is optional: where it was not built (no C compiler when numkeras was installed),
-:func:`extension` returns None and every caller takes its NumPy path. Setting
+:func:`extension` and :func:`function` return None and every caller takes its NumPy path. Setting
 ``NUMKERAS_DISABLE_FUSED=1`` (read at import) or ``numkeras._compiled.enabled = False`` makes
 numkeras use the NumPy paths everywhere, for comparisons and tests.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +45,31 @@ def extension() -> ModuleType | None:
         _module = _import_extension()
         _unavailable = _module is None
     return _module
+
+
+_functions: dict[tuple[str, np.dtype], Any] = {}  # (kernel, dtype) -> function or None
+_functions_of: ModuleType | None = None  # the module _functions was filled from
+
+
+def function(name: str, dtype: np.dtype) -> Any:
+    """The compiled kernel ``name`` for arrays of ``dtype`` (``softmax`` and float32 give
+    ``softmax_f32``), or None: no compiled module (disabled or not built), or no kernel for
+    that type. Looked up once per kernel and type, and again when the module changes (it is
+    switched off or on, or a test swaps it)."""
+    global _functions_of
+    module = _module if enabled and _module is not None else extension()  # hot: inlined
+    if module is not _functions_of:
+        _functions.clear()
+        _functions_of = module
+    if module is None:
+        return None
+    try:
+        return _functions[name, dtype]
+    except KeyError:
+        suffix = SUFFIXES.get(dtype)
+        found = None if suffix is None else getattr(module, f"{name}_{suffix}")
+        _functions[name, dtype] = found
+        return found
 
 
 def status() -> str:

@@ -36,10 +36,6 @@ from numkeras.autodiff import (
 Axis = int | Sequence[int] | None
 
 
-_twins: dict[tuple[str, np.dtype], Any] = {}  # (op, dtype) -> twin, for _twins_module
-_twins_module: Any = None
-
-
 def _kernel(name: str, a: Any, axis: int = -1) -> Any:
     """The compiled twin of op ``name`` for the float32/float64 array ``a`` working on rows
     along its last axis, or None (no compiled module, another type, another axis).
@@ -47,19 +43,9 @@ def _kernel(name: str, a: Any, axis: int = -1) -> Any:
     The twin returns False, touching nothing, for arrays it cannot take (not C-contiguous,
     mixed types, wrong lengths, overlapping); the caller then runs its NumPy code.
     """
-    global _twins_module
     if type(a) is not np.ndarray or a.ndim == 0 or axis not in (-1, a.ndim - 1):
         return None
-    module = _compiled.extension()
-    if module is not _twins_module:  # first use, or the module was switched off or swapped
-        _twins.clear()
-        _twins_module = module
-    twin = _twins.get((name, a.dtype))
-    if twin is None and module is not None:
-        suffix = _compiled.SUFFIXES.get(a.dtype)
-        if suffix is not None:
-            twin = _twins[name, a.dtype] = getattr(module, f"{name}_{suffix}")
-    return twin
+    return _compiled.function(name, a.dtype)
 
 
 # --- conversion ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Shared test fixtures: where the real data lives, and what to do when it is missing.
+"""Shared test fixtures: where the real data lives, and what to do when it is missing; the
+compiled kernels.
 
 Tests that need real data use the fixtures below. Outside CI they skip with a reason that
 says what to install; with ``NUMKERAS_REQUIRE_DATA=1`` (set by ``.ci/run``) they fail.
@@ -40,3 +41,14 @@ def fashion_mnist_dir() -> Path:
     return require_data(
         FASHION_MNIST_DIR, "install it with: apt-get install -y dataset-fashion-mnist"
     )
+
+
+@pytest.fixture
+def twin():
+    """numkeras's compiled module (the suite fails, not skips, when it was not built)."""
+    from numkeras import _compiled
+
+    module = _compiled.extension()
+    if module is None:
+        pytest.fail("numkeras/_fused.c was not built: reinstall numkeras (pip install -e .)")
+    return module

@@ -19,15 +19,6 @@ ULPS = {np.float32: 8 * np.finfo(np.float32).eps, np.float64: 8 * np.finfo(np.fl
 
 
 @pytest.fixture
-def twin():
-    """The compiled module (the suite fails, not skips, when it was not built)."""
-    module = _compiled.extension()
-    if module is None:
-        pytest.fail("numkeras/_fused.c was not built: reinstall numkeras (pip install -e .)")
-    return module
-
-
-@pytest.fixture
 def ran(twin, monkeypatch):
     """Names of the compiled functions that ran (returned True) since the test began."""
     names: list[str] = []

@@ -39,24 +39,6 @@ SIGNATURES = {
     "weight_decay": (1, 2),
 }
 
-_functions: dict[tuple[str, np.dtype], Any] | None = None  # indexed on first use
-
-
-def _load() -> dict[tuple[str, np.dtype], Any] | None:
-    """The extension's update functions indexed by (kernel, dtype); None without it."""
-    global _functions
-    extension = _compiled.extension()
-    if extension is None:
-        return None
-    if _functions is None:
-        _functions = {
-            (name, dtype): getattr(extension, f"{name}_{suffix}")
-            for name in SIGNATURES
-            for dtype, suffix in _compiled.SUFFIXES.items()
-        }
-    return _functions
-
-
 def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) -> bool:
     """Run kernel ``name`` in place on ``arrays`` (then ``scalars``); return whether it ran.
 
@@ -64,10 +46,7 @@ def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) 
     extension itself refuses (returns False for) arrays that are not C-contiguous, of another
     float type than the first, or overlapping; shapes are compared here.
     """
-    functions = _functions if _functions is not None and _compiled.enabled else _load()
-    if functions is None:
-        return False
-    function = functions.get((name, arrays[0].dtype))
+    function = _compiled.function(name, arrays[0].dtype)
     if function is None:
         return False
     if len(arrays) != SIGNATURES[name][0] or len(scalars) != SIGNATURES[name][1]:
