@@ -203,6 +203,9 @@ def test_ctrl_c_stops_after_the_batch_and_saves(cli_env, tiny_splits, tmp_path) 
         [sys.executable, "-m", "numkeras", "train", "--dataset", str(data), "--epochs", "400",
          "--batch-size", "16", "--hidden", "32", "--output", str(out), "--no-figures"],
         env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl-C reaches the program as in a terminal, even when the tests run in the
+        # background of a shell (which starts them with SIGINT ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines = []
     deadline = time.monotonic() + 60

@@ -149,10 +149,27 @@ def test_first_ctrl_c_stops_after_the_batch_second_raises(capsys) -> None:
 def test_handler_is_installed_only_while_training() -> None:
     import signal
 
-    before = signal.getsignal(signal.SIGINT)
-    with GracefulInterrupt() as interrupt:
-        assert signal.getsignal(signal.SIGINT) == interrupt.handle
-    assert signal.getsignal(signal.SIGINT) == before
+    # as in an interactive session, whatever the shell that started the tests did with SIGINT
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with GracefulInterrupt() as interrupt:
+            assert signal.getsignal(signal.SIGINT) == interrupt.handle
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, outside)
+
+
+def test_an_ignored_sigint_stays_ignored() -> None:
+    """Started in the background by a shell (``cmd &``), SIGINT is ignored: keep it so."""
+    import signal
+
+    outside = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with GracefulInterrupt():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, outside)
 
 
 def test_per_class_report_by_hand() -> None:
