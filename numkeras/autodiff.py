@@ -443,8 +443,6 @@ class GradientTape:
             if g is None:
                 if unconnected_gradients == "zero":
                     g = Tensor(np.zeros(_shape_of(source), dtype=dtype))
-            elif type(g) is np.ndarray and g.dtype == dtype:
-                g = Tensor(g)
             else:
                 g = Tensor(np.asarray(g).astype(dtype, copy=False))
             results.append(g)

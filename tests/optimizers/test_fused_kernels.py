@@ -18,12 +18,6 @@ SHAPE = (160, 128)  # the "big kernel" of these tests; the bias is small (10 ele
 STEPS = 5
 
 
-def needs_compiled_kernels():
-    if _compiled.extension() is None:
-        pytest.fail("the compiled kernels (numkeras/_fused.c) were not built: "
-                    "reinstall numkeras (pip install -e .) on a machine with a C compiler")
-
-
 def train(make, dtype, use_fused: bool, monkeypatch) -> tuple[list[np.ndarray], int]:
     """STEPS updates of a big kernel and a small bias; the final state and how many updates of
     the big kernel took the fused path."""
@@ -65,8 +59,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_fused_and_numpy_paths_are_bit_identical_float32(name, monkeypatch):
-    needs_compiled_kernels()
+def test_fused_and_numpy_paths_are_bit_identical_float32(name, twin, monkeypatch):
     fused_state, fused_count = train(CASES[name], np.float32, True, monkeypatch)
     numpy_state, numpy_count = train(CASES[name], np.float32, False, monkeypatch)
     assert fused_count == STEPS, "the fused kernel did not run"
@@ -77,8 +70,7 @@ def test_fused_and_numpy_paths_are_bit_identical_float32(name, monkeypatch):
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_fused_and_numpy_paths_are_bit_identical_float64(name, monkeypatch):
-    needs_compiled_kernels()
+def test_fused_and_numpy_paths_are_bit_identical_float64(name, twin, monkeypatch):
     fused_state, fused_count = train(CASES[name], np.float64, True, monkeypatch)
     numpy_state, _ = train(CASES[name], np.float64, False, monkeypatch)
     assert fused_count == STEPS
@@ -91,8 +83,7 @@ def test_variants_without_a_kernel_take_the_numpy_path(monkeypatch):
     assert count == 0
 
 
-def test_foreign_overlapping_or_non_contiguous_arrays_are_refused(monkeypatch):
-    needs_compiled_kernels()
+def test_foreign_overlapping_or_non_contiguous_arrays_are_refused(twin, monkeypatch):
     monkeypatch.setattr(_compiled, "enabled", True)
     small = np.ones(10, np.float32)
     assert kernels.fused("sgd", (small, small.copy()), (0.5,))  # small arrays run too
@@ -113,8 +104,7 @@ def test_foreign_overlapping_or_non_contiguous_arrays_are_refused(monkeypatch):
     np.testing.assert_array_equal(big, np.ones((200, 200), np.float32))  # nothing touched
 
 
-def test_a_read_only_gradient_is_accepted(monkeypatch):
-    needs_compiled_kernels()
+def test_a_read_only_gradient_is_accepted(twin, monkeypatch):
     monkeypatch.setattr(_compiled, "enabled", True)
     w = np.zeros(50, np.float32)
     g = np.ones(50, np.float32)
@@ -123,8 +113,7 @@ def test_a_read_only_gradient_is_accepted(monkeypatch):
     np.testing.assert_array_equal(w, np.full(50, -0.25, np.float32))
 
 
-def test_a_bad_scalar_raises(monkeypatch):
-    needs_compiled_kernels()
+def test_a_bad_scalar_raises(twin, monkeypatch):
     monkeypatch.setattr(_compiled, "enabled", True)
     w = np.zeros(50, np.float32)
     with pytest.raises(TypeError):
@@ -151,8 +140,7 @@ def test_missing_library_falls_back_to_numpy(monkeypatch):
     assert _compiled.function("sgd", np.dtype(np.float32)) is None
 
 
-def test_wrong_argument_counts_are_refused(monkeypatch):
-    needs_compiled_kernels()
+def test_wrong_argument_counts_are_refused(twin, monkeypatch):
     monkeypatch.setattr(_compiled, "enabled", True)
     big = np.ones(SHAPE, np.float32)
     with pytest.raises(ValueError, match="'rmsprop' takes 3 arrays and 4 scalars"):
