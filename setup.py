@@ -14,7 +14,8 @@ setup(
             # No fused multiply-add contraction: results must round exactly as NumPy's do.
             # -fno-trapping-math lets comparisons (relu) vectorize; it changes no result.
             extra_compile_args=["-O3", "-fno-math-errno", "-fno-trapping-math",
-                                "-ffp-contract=off"],
+                                "-ffp-contract=off", "-pthread"],
+            extra_link_args=["-pthread"],
             optional=True,
         )
     ]

@@ -9,6 +9,14 @@ The module is optional: where it was not built (no C compiler when numkeras was 
 :func:`extension` and :func:`function` return None and every caller takes its NumPy path. Setting
 ``NUMKERAS_DISABLE_FUSED=1`` (read at import) or ``numkeras._compiled.enabled = False`` makes
 numkeras use the NumPy paths everywhere, for comparisons and tests.
+
+The optimizer updates of large weights (from 131,072 elements) are shared with one helper
+thread, which the module starts on first use: the caller and the helper take pieces of the
+element-wise loop in turns, so the result is the same bit for bit. Between NumPy's matrix
+products the second core is otherwise idle (OpenBLAS's worker only spins there). Setting
+``NUMKERAS_HELPER_THREAD=0`` (read when the module loads) or calling
+``extension().use_helper_thread(False)`` keeps every update on the calling thread, e.g. when
+one process per core already takes all cores.
 """
 
 from __future__ import annotations
@@ -31,9 +39,12 @@ _unavailable = False  # the extension is missing or could not be imported
 
 def _import_extension() -> ModuleType | None:
     try:
-        return importlib.import_module("numkeras._fused")
+        module = importlib.import_module("numkeras._fused")
     except ImportError:
         return None
+    if os.environ.get("NUMKERAS_HELPER_THREAD", "").strip().lower() in ("0", "false", "no"):
+        module.use_helper_thread(False)
+    return module
 
 
 def extension() -> ModuleType | None:

@@ -20,12 +20,28 @@
  * and False -- touching nothing -- when an array is not C-contiguous, not of the kernel's
  * float type, of the wrong length, or overlaps another; the caller then takes its NumPy path.
  * numkeras/_compiled.py imports it on first use.
+ *
+ * The optimizer updates of large weights are shared with one helper thread (see "a helper
+ * thread" below): an element-wise loop can be cut anywhere without changing any result.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_getcpu, pthread_setaffinity_np (Linux) */
+#endif
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#define HAVE_HELPER 1
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#else
+#define HAVE_HELPER 0
+#endif
 
 /* With GCC on x86-64, also compile an AVX2 version of each loop, picked at load time. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -334,13 +350,209 @@ static int parse(PyObject *const *args, Py_ssize_t nargs, int n_arrays, int n_sc
 /* Elements of array i. */
 #define LEN(i) (call.views[i].len / call.views[i].itemsize)
 
+/* --- a helper thread ------------------------------------------------------------------- */
+/* An optimizer update is one element-wise loop: each element's new value depends on that element
+ * alone, so the loop can be cut into pieces done in any order, by any thread, with bit-for-bit
+ * the same result. For a large weight the calling thread and one helper thread take pieces
+ * (CHUNK elements) from a shared counter until none is left, then the caller waits for the
+ * helper's last piece. Whoever is faster does more; if the helper is slow to wake, or busy, or
+ * missing (after fork, or on one CPU), the caller simply does everything.
+ *
+ * Why it pays: NumPy's matrix products use both cores, but between them the update runs on one,
+ * while OpenBLAS's idle worker spins on the other. Woken on the caller's CPU (where Linux puts a
+ * woken thread by default) the helper would only take turns with the caller; it is therefore
+ * kept off the caller's current CPU (its affinity: every CPU the caller may use but that one,
+ * renewed when the caller moves), where it takes the core from the spinning worker. */
+#define CHUNK ((size_t)1 << 14)     /* elements per piece: ~10 us of RMSprop */
+#define SPLIT_MIN ((size_t)1 << 17) /* shorter loops run in the caller alone: waking costs more */
+
+typedef void (*RangeFunction)(const Call *call, size_t start, size_t end);
+
+#if HAVE_HELPER
+enum { IDLE, POSTED, RUNNING }; /* the helper's part in the current loop */
+
+static struct {
+    int wanted;                 /* use_helper_thread(False) turns it off */
+    int started;                /* 1 running, 0 not yet (or lost in a fork), -1 cannot start */
+    pthread_t thread;
+    pthread_mutex_t owner;      /* held by the one caller sharing a loop at a time */
+    pthread_mutex_t lock;       /* with wake: how the caller wakes the sleeping helper */
+    pthread_cond_t wake;
+    unsigned long posts;
+    RangeFunction function;     /* the loop being shared: set while state is IDLE */
+    const Call *call;
+    size_t n;
+    atomic_size_t next_chunk;
+    atomic_int state;
+    atomic_ullong helped;       /* elements the helper has done, for tests and benchmarks */
+#ifdef __linux__
+    int off_cpu;                /* the caller's CPU and CPUs when the helper was last placed */
+    cpu_set_t caller_cpus;
+    int elsewhere;              /* whether a CPU was left for the helper then */
+#endif
+} helper = {.wanted = 1};
+
+static void take_chunks(RangeFunction function, const Call *call, size_t n, size_t *done) {
+    for (;;) {
+        size_t start = atomic_fetch_add(&helper.next_chunk, 1) * CHUNK;
+        if (start >= n)
+            return;
+        size_t end = n - start < CHUNK ? n : start + CHUNK;
+        function(call, start, end);
+        *done += end - start;
+    }
+}
+
+static void *helper_main(void *unused) {
+    (void)unused;
+    unsigned long seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&helper.lock);
+        while (helper.posts == seen)
+            pthread_cond_wait(&helper.wake, &helper.lock);
+        seen = helper.posts;
+        pthread_mutex_unlock(&helper.lock);
+        int posted = POSTED; /* the caller may have finished (and cancelled) already */
+        if (atomic_compare_exchange_strong(&helper.state, &posted, RUNNING)) {
+            size_t done = 0;
+            take_chunks(helper.function, helper.call, helper.n, &done);
+            atomic_fetch_add(&helper.helped, done);
+            atomic_store(&helper.state, IDLE);
+        }
+    }
+    return NULL;
+}
+
+/* A forked child has no helper thread and may have copied a locked mutex: start afresh. */
+static void reset_after_fork(void) {
+    pthread_mutex_init(&helper.owner, NULL);
+    pthread_mutex_init(&helper.lock, NULL);
+    pthread_cond_init(&helper.wake, NULL);
+    atomic_store(&helper.state, IDLE);
+    helper.started = 0;
+#ifdef __linux__
+    helper.off_cpu = -1;
+#endif
+}
+
+/* Whether to share a loop of n elements; starts the helper on first use. Called with the GIL
+ * held, so that two Python threads never start it twice. */
+static int worth_sharing(size_t n) {
+    if (n < SPLIT_MIN || !helper.wanted)
+        return 0;
+    if (helper.started == 0) {
+        static int fork_handler = 0;
+        if (!fork_handler) {
+            reset_after_fork(); /* also the first initialisation */
+            fork_handler = pthread_atfork(NULL, NULL, reset_after_fork) == 0;
+        }
+        helper.started = sysconf(_SC_NPROCESSORS_ONLN) > 1 && fork_handler &&
+                                 pthread_create(&helper.thread, NULL, helper_main, NULL) == 0
+                             ? 1
+                             : -1;
+    }
+    return helper.started == 1;
+}
+
+/* Keep the helper on the CPUs the caller may use, but off the one it is on; whether any is
+ * left. Renewed when the caller has moved or its CPUs have changed. */
+static int keep_helper_away(void) {
+#ifdef __linux__
+    int cpu = sched_getcpu();
+    cpu_set_t cpus;
+    if (cpu < 0 || sched_getaffinity(0, sizeof cpus, &cpus) != 0)
+        return 0;
+    if (cpu != helper.off_cpu || !CPU_EQUAL(&cpus, &helper.caller_cpus)) {
+        helper.off_cpu = cpu;
+        helper.caller_cpus = cpus;
+        CPU_CLR(cpu, &cpus);
+        helper.elsewhere = CPU_COUNT(&cpus) > 0 &&
+                           pthread_setaffinity_np(helper.thread, sizeof cpus, &cpus) == 0;
+    }
+    return helper.elsewhere;
+#else
+    return 1;
+#endif
+}
+
+/* Run function over [0, n), shared with the helper if `share` (from worth_sharing) and no other
+ * thread is sharing a loop right now. Called without the GIL. */
+static void run_shared(RangeFunction function, const Call *call, size_t n, int share) {
+    if (!share || pthread_mutex_trylock(&helper.owner) != 0) {
+        function(call, 0, n);
+        return;
+    }
+    if (!keep_helper_away()) {
+        pthread_mutex_unlock(&helper.owner);
+        function(call, 0, n);
+        return;
+    }
+    helper.function = function;
+    helper.call = call;
+    helper.n = n;
+    atomic_store(&helper.next_chunk, 0);
+    atomic_store(&helper.state, POSTED);
+    pthread_mutex_lock(&helper.lock);
+    helper.posts++;
+    pthread_cond_signal(&helper.wake);
+    pthread_mutex_unlock(&helper.lock);
+    size_t done = 0;
+    take_chunks(function, call, n, &done);
+    int posted = POSTED; /* the helper has not begun: it never will on this loop */
+    if (!atomic_compare_exchange_strong(&helper.state, &posted, IDLE))
+        while (atomic_load(&helper.state) != IDLE)
+            sched_yield(); /* the helper is finishing its last piece */
+    pthread_mutex_unlock(&helper.owner);
+}
+#else
+static int worth_sharing(size_t n) {
+    (void)n;
+    return 0;
+}
+
+static void run_shared(RangeFunction function, const Call *call, size_t n, int share) {
+    (void)share;
+    function(call, 0, n);
+}
+#endif
+
+static PyObject *py_use_helper_thread(PyObject *self, PyObject *arg) {
+    int wanted = PyObject_IsTrue(arg);
+    if (wanted < 0)
+        return NULL;
+#if HAVE_HELPER
+    int previous = helper.wanted;
+    helper.wanted = wanted;
+    return PyBool_FromLong(previous);
+#else
+    Py_RETURN_FALSE;
+#endif
+}
+
+static PyObject *py_helper_elements(PyObject *self, PyObject *unused) {
+#if HAVE_HELPER
+    return PyLong_FromUnsignedLongLong(atomic_load(&helper.helped));
+#else
+    return PyLong_FromLong(0);
+#endif
+}
+
 /* In the calls below, arrays (void *) and scalars (double) convert to the kernel's T * and T
  * through its prototype; a double holding a float32 value converts back exactly. */
 #define A(i) (call.views[i].buf)
 #define S(i) (call.scalars[i])
 
-/* One Python function per kernel and float type; the kernel runs without the GIL. */
+/* The optimizer kernels' arrays from element `start` on, and their scalars. */
+#define AT(i) ((void *)((char *)call->views[i].buf + start * (size_t)call->views[i].itemsize))
+#define SC(i) (call->scalars[i])
+
+/* One Python function per kernel and float type; the kernel runs without the GIL, on elements
+ * [start, start + n) of each array at a time, shared with the helper thread when long. */
 #define WRAP(NAME, SUFFIX, T, FORMAT, N_ARRAYS, N_SCALARS, INVOCATION)                        \
+    static void range_##NAME##_##SUFFIX(const Call *call, size_t start, size_t end) {         \
+        size_t n = end - start;                                                               \
+        INVOCATION;                                                                           \
+    }                                                                                         \
     static PyObject *py_##NAME##_##SUFFIX(PyObject *self, PyObject *const *args,              \
                                           Py_ssize_t nargs) {                                 \
         Call call;                                                                            \
@@ -350,29 +562,31 @@ static int parse(PyObject *const *args, Py_ssize_t nargs, int n_arrays, int n_sc
             return NULL;                                                                      \
         if (ok == 0)                                                                          \
             Py_RETURN_FALSE;                                                                  \
-        size_t n = (size_t)call.n;                                                            \
-        Py_BEGIN_ALLOW_THREADS INVOCATION;                                                    \
+        int share = worth_sharing((size_t)call.n);                                            \
+        Py_BEGIN_ALLOW_THREADS run_shared(range_##NAME##_##SUFFIX, &call, (size_t)call.n, share); \
         Py_END_ALLOW_THREADS release(&call);                                                  \
         Py_RETURN_TRUE;                                                                       \
     }
 
 #define WRAPPERS(T, SUFFIX, FORMAT)                                                           \
-    WRAP(sgd, SUFFIX, T, FORMAT, 2, 1, sgd_##SUFFIX(A(0), A(1), n, S(0)))                    \
+    WRAP(sgd, SUFFIX, T, FORMAT, 2, 1, sgd_##SUFFIX(AT(0), AT(1), n, SC(0)))                 \
     WRAP(sgd_momentum, SUFFIX, T, FORMAT, 3, 2,                                               \
-         sgd_momentum_##SUFFIX(A(0), A(1), A(2), n, S(0), S(1)))                              \
+         sgd_momentum_##SUFFIX(AT(0), AT(1), AT(2), n, SC(0), SC(1)))                         \
     WRAP(sgd_nesterov, SUFFIX, T, FORMAT, 3, 2,                                               \
-         sgd_nesterov_##SUFFIX(A(0), A(1), A(2), n, S(0), S(1)))                              \
+         sgd_nesterov_##SUFFIX(AT(0), AT(1), AT(2), n, SC(0), SC(1)))                         \
     WRAP(rmsprop, SUFFIX, T, FORMAT, 3, 4,                                                    \
-         rmsprop_##SUFFIX(A(0), A(1), A(2), n, S(0), S(1), S(2), S(3)))                       \
-    WRAP(adagrad, SUFFIX, T, FORMAT, 3, 2, adagrad_##SUFFIX(A(0), A(1), A(2), n, S(0), S(1))) \
+         rmsprop_##SUFFIX(AT(0), AT(1), AT(2), n, SC(0), SC(1), SC(2), SC(3)))                \
+    WRAP(adagrad, SUFFIX, T, FORMAT, 3, 2,                                                    \
+         adagrad_##SUFFIX(AT(0), AT(1), AT(2), n, SC(0), SC(1)))                              \
     WRAP(adam, SUFFIX, T, FORMAT, 4, 4,                                                       \
-         adam_##SUFFIX(A(0), A(1), A(2), A(3), n, S(0), S(1), S(2), S(3)))                    \
+         adam_##SUFFIX(AT(0), AT(1), AT(2), AT(3), n, SC(0), SC(1), SC(2), SC(3)))            \
     WRAP(adam_amsgrad, SUFFIX, T, FORMAT, 5, 4,                                               \
-         adam_amsgrad_##SUFFIX(A(0), A(1), A(2), A(3), A(4), n, S(0), S(1), S(2), S(3)))      \
+         adam_amsgrad_##SUFFIX(AT(0), AT(1), AT(2), AT(3), AT(4), n, SC(0), SC(1), SC(2),     \
+                               SC(3)))                                                        \
     WRAP(nadam, SUFFIX, T, FORMAT, 4, 9,                                                      \
-         nadam_##SUFFIX(A(0), A(1), A(2), A(3), n, S(0), S(1), S(2), S(3), S(4), S(5), S(6),  \
-                        S(7), S(8)))                                                          \
-    WRAP(weight_decay, SUFFIX, T, FORMAT, 1, 2, weight_decay_##SUFFIX(A(0), n, S(0), S(1)))
+         nadam_##SUFFIX(AT(0), AT(1), AT(2), AT(3), n, SC(0), SC(1), SC(2), SC(3), SC(4),     \
+                        SC(5), SC(6), SC(7), SC(8)))                                          \
+    WRAP(weight_decay, SUFFIX, T, FORMAT, 1, 2, weight_decay_##SUFFIX(AT(0), n, SC(0), SC(1)))
 
 WRAPPERS(float, f32, 'f')
 WRAPPERS(double, f64, 'd')
@@ -437,7 +651,14 @@ OP_WRAPPERS(double, f64, 'd')
     ENTRY(crossentropy_vjp, SUFFIX) ENTRY(bias_relu, SUFFIX) ENTRY(relu_vjp, SUFFIX)        \
     ENTRY(bias_vjp, SUFFIX) ENTRY(relu_bias_vjp, SUFFIX)
 
-static PyMethodDef methods[] = {ENTRIES(f32) ENTRIES(f64){NULL, NULL, 0, NULL}};
+static PyMethodDef methods[] = {
+    ENTRIES(f32) ENTRIES(f64)
+    {"use_helper_thread", py_use_helper_thread, METH_O,
+     "use_helper_thread(flag) -> bool: share long optimizer updates with a helper thread (on by "
+     "default); returns the previous setting. Results are the same either way."},
+    {"helper_elements", py_helper_elements, METH_NOARGS,
+     "helper_elements() -> int: how many elements the helper thread has updated so far."},
+    {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_fused",

@@ -18,7 +18,8 @@ SHAPE = (160, 128)  # the "big kernel" of these tests; the bias is small (10 ele
 STEPS = 5
 
 
-def train(make, dtype, use_fused: bool, monkeypatch) -> tuple[list[np.ndarray], int]:
+def train(make, dtype, use_fused: bool, monkeypatch,
+          shape: tuple[int, int] = SHAPE) -> tuple[list[np.ndarray], int]:
     """STEPS updates of a big kernel and a small bias; the final state and how many updates of
     the big kernel took the fused path."""
     monkeypatch.setattr(_compiled, "enabled", use_fused)
@@ -27,14 +28,14 @@ def train(make, dtype, use_fused: bool, monkeypatch) -> tuple[list[np.ndarray], 
 
     def counting_fused(name, arrays, scalars=()):
         ran = real_fused(name, arrays, scalars)
-        if arrays[0].shape == SHAPE and name != "weight_decay":
+        if arrays[0].shape == shape and name != "weight_decay":
             fused_runs.append(ran)
         return ran
 
     monkeypatch.setattr(kernels, "fused", counting_fused)
     rng = np.random.default_rng(7)
     variables = [
-        Variable(rng.standard_normal(SHAPE).astype(dtype), name="kernel"),
+        Variable(rng.standard_normal(shape).astype(dtype), name="kernel"),
         Variable(rng.standard_normal(10).astype(dtype), name="bias"),
     ]
     optimizer = make()
@@ -174,3 +175,135 @@ def test_environment_variable_disables_the_fused_path():
     assert run_python(code, NUMKERAS_DISABLE_FUSED="1") == (
         "False False numpy (compiled kernels disabled)"
     )
+
+
+# --- the helper thread: long updates are shared between the caller and one helper thread ---
+LONG = (700, 501)  # 350,700 elements: above the sharing threshold, not a whole number of pieces
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@pytest.fixture
+def helper_on(twin):
+    previous = twin.use_helper_thread(True)
+    yield twin
+    twin.use_helper_thread(previous)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(CASES))
+def test_shared_long_updates_are_bit_identical_to_the_numpy_path(name, dtype, helper_on,
+                                                                 monkeypatch):
+    fused_state, fused_count = train(CASES[name], dtype, True, monkeypatch, LONG)
+    numpy_state, _ = train(CASES[name], dtype, False, monkeypatch, LONG)
+    assert fused_count == STEPS
+    for a, b in zip(fused_state, numpy_state):
+        np.testing.assert_array_equal(a, b)
+
+
+def rmsprop_arrays(n: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(n).astype(np.float32),
+            rng.standard_normal(n).astype(np.float32),
+            rng.random(n, dtype=np.float32)]
+
+
+def rmsprop_alone(twin, arrays: list[np.ndarray], steps: int) -> np.ndarray:
+    """The same updates with the helper off: the reference for a shared run."""
+    previous = twin.use_helper_thread(False)
+    try:
+        w, g, v = (a.copy() for a in arrays)
+        for _ in range(steps):
+            assert twin.rmsprop_f32(w, g, v, 0.9, 0.1, 1e-7, 1e-3)
+        return np.concatenate([w, v])
+    finally:
+        twin.use_helper_thread(previous)
+
+
+@pytest.mark.skipif(CPUS < 2, reason="the helper thread needs a second CPU")
+def test_the_helper_thread_takes_part(helper_on):
+    n = 1 << 21
+    w, g, v = arrays = rmsprop_arrays(n, 1)
+    expected_after_one = rmsprop_alone(helper_on, arrays, 1)
+    before = helper_on.helper_elements()
+    calls = 0
+    while helper_on.helper_elements() == before and calls < 500:  # it may be slow to wake
+        assert helper_on.rmsprop_f32(w, g, v, 0.9, 0.1, 1e-7, 1e-3)
+        calls += 1
+        if calls == 1:
+            np.testing.assert_array_equal(np.concatenate([w, v]), expected_after_one)
+    helped = helper_on.helper_elements() - before
+    assert 0 < helped <= calls * n, f"the helper did {helped} elements in {calls} calls"
+
+
+def test_the_helper_can_be_switched_off_and_reports_the_previous_setting(twin):
+    previous = twin.use_helper_thread(False)
+    try:
+        assert twin.use_helper_thread(False) is False
+        arrays = rmsprop_arrays(1 << 19, 2)
+        before = twin.helper_elements()
+        for _ in range(20):
+            assert twin.rmsprop_f32(*arrays, 0.9, 0.1, 1e-7, 1e-3)
+        assert twin.helper_elements() == before
+        assert twin.use_helper_thread(True) is False
+        assert twin.use_helper_thread(True) is True
+    finally:
+        twin.use_helper_thread(previous)
+
+
+def test_several_python_threads_updating_at_once_get_their_own_results(helper_on):
+    import threading
+
+    work = [rmsprop_arrays(300_001, seed) for seed in range(4)]
+    expected = [rmsprop_alone(helper_on, arrays, 6) for arrays in work]
+    failures = []
+
+    def run(arrays):
+        try:
+            for _ in range(6):
+                assert helper_on.rmsprop_f32(*arrays, 0.9, 0.1, 1e-7, 1e-3)
+        except Exception as error:  # reported below, in the test's own thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(arrays,)) for arrays in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures
+    for arrays, want in zip(work, expected):
+        np.testing.assert_array_equal(np.concatenate([arrays[0], arrays[2]]), want)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_updates_without_the_parents_helper():
+    code = """
+import os, numpy as np
+from numkeras import _compiled
+module = _compiled.extension()
+module.use_helper_thread(True)
+n = 1 << 20
+w, g, v = np.ones(n, np.float32), np.full(n, 0.5, np.float32), np.zeros(n, np.float32)
+for _ in range(20):
+    module.rmsprop_f32(w, g, v, 0.9, 0.1, 1e-7, 1e-3)  # the parent's helper is running now
+pid = os.fork()
+if pid == 0:
+    a, b, c = w.copy(), g.copy(), v.copy()
+    ok = all(module.rmsprop_f32(a, b, c, 0.9, 0.1, 1e-7, 1e-3) for _ in range(20))
+    module.use_helper_thread(False)
+    for _ in range(20):
+        module.rmsprop_f32(w, g, v, 0.9, 0.1, 1e-7, 1e-3)
+    os._exit(0 if ok and np.array_equal(a, w) and np.array_equal(c, v) else 3)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+    assert run_python(code) == "0"
+
+
+def test_environment_variable_keeps_updates_on_the_calling_thread():
+    code = (
+        "from numkeras import _compiled; import numpy as np; m = _compiled.extension(); "
+        "a = [np.ones(1 << 20, np.float32) for _ in range(3)]; "
+        "[m.rmsprop_f32(*a, 0.9, 0.1, 1e-7, 1e-3) for _ in range(20)]; "
+        "print(m.helper_elements(), m.use_helper_thread(True))"
+    )
+    assert run_python(code, NUMKERAS_HELPER_THREAD="0") == "0 False"
