@@ -353,9 +353,9 @@ static int parse(PyObject *const *args, Py_ssize_t nargs, int n_arrays, int n_sc
 /* --- a helper thread ------------------------------------------------------------------- */
 /* An optimizer update is one element-wise loop: each element's new value depends on that element
  * alone, so the loop can be cut into pieces done in any order, by any thread, with bit-for-bit
- * the same result. For a large weight the calling thread and one helper thread take pieces
- * (CHUNK elements) from a shared counter until none is left, then the caller waits for the
- * helper's last piece. Whoever is faster does more; if the helper is slow to wake, or busy, or
+ * the same result (so is gathering a batch, row by row). For a large weight the calling thread
+ * and one helper thread take pieces (CHUNK elements) from a shared counter until none is left,
+ * then the caller waits for the helper's last piece. Whoever is faster does more; if the helper is slow to wake, or busy, or
  * missing (after fork, or on one CPU), the caller simply does everything.
  *
  * Why it pays: NumPy's matrix products use both cores, but between them the update runs on one,
@@ -365,6 +365,8 @@ static int parse(PyObject *const *args, Py_ssize_t nargs, int n_arrays, int n_sc
  * renewed when the caller moves), where it takes the core from the spinning worker. */
 #define CHUNK ((size_t)1 << 14)     /* elements per piece: ~10 us of RMSprop */
 #define SPLIT_MIN ((size_t)1 << 17) /* shorter loops run in the caller alone: waking costs more */
+#define GATHER_CHUNK ((size_t)1 << 16)     /* bytes per piece of a batch gather */
+#define GATHER_SPLIT_MIN ((size_t)1 << 18) /* smaller batches are gathered by the caller alone */
 
 typedef void (*RangeFunction)(const Call *call, size_t start, size_t end);
 
@@ -381,10 +383,10 @@ static struct {
     unsigned long posts;
     RangeFunction function;     /* the loop being shared: set while state is IDLE */
     const Call *call;
-    size_t n;
+    size_t n, chunk;
     atomic_size_t next_chunk;
     atomic_int state;
-    atomic_ullong helped;       /* elements the helper has done, for tests and benchmarks */
+    atomic_ullong helped;       /* items the helper has done, for tests and benchmarks */
 #ifdef __linux__
     int off_cpu;                /* the caller's CPU and CPUs when the helper was last placed */
     cpu_set_t caller_cpus;
@@ -392,12 +394,13 @@ static struct {
 #endif
 } helper = {.wanted = 1};
 
-static void take_chunks(RangeFunction function, const Call *call, size_t n, size_t *done) {
+static void take_chunks(RangeFunction function, const Call *call, size_t n, size_t chunk,
+                        size_t *done) {
     for (;;) {
-        size_t start = atomic_fetch_add(&helper.next_chunk, 1) * CHUNK;
+        size_t start = atomic_fetch_add(&helper.next_chunk, 1) * chunk;
         if (start >= n)
             return;
-        size_t end = n - start < CHUNK ? n : start + CHUNK;
+        size_t end = n - start < chunk ? n : start + chunk;
         function(call, start, end);
         *done += end - start;
     }
@@ -415,7 +418,7 @@ static void *helper_main(void *unused) {
         int posted = POSTED; /* the caller may have finished (and cancelled) already */
         if (atomic_compare_exchange_strong(&helper.state, &posted, RUNNING)) {
             size_t done = 0;
-            take_chunks(helper.function, helper.call, helper.n, &done);
+            take_chunks(helper.function, helper.call, helper.n, helper.chunk, &done);
             atomic_fetch_add(&helper.helped, done);
             atomic_store(&helper.state, IDLE);
         }
@@ -435,10 +438,10 @@ static void reset_after_fork(void) {
 #endif
 }
 
-/* Whether to share a loop of n elements; starts the helper on first use. Called with the GIL
- * held, so that two Python threads never start it twice. */
-static int worth_sharing(size_t n) {
-    if (n < SPLIT_MIN || !helper.wanted)
+/* Whether the helper may take part; starts it on first use. Called with the GIL held, so that
+ * two Python threads never start it twice. */
+static int helper_available(void) {
+    if (!helper.wanted)
         return 0;
     if (helper.started == 0) {
         static int fork_handler = 0;
@@ -475,9 +478,10 @@ static int keep_helper_away(void) {
 #endif
 }
 
-/* Run function over [0, n), shared with the helper if `share` (from worth_sharing) and no other
- * thread is sharing a loop right now. Called without the GIL. */
-static void run_shared(RangeFunction function, const Call *call, size_t n, int share) {
+/* Run function over [0, n) in pieces of `chunk`, shared with the helper if `share` (the loop is
+ * long and helper_available()) and no other thread is sharing a loop now. Without the GIL. */
+static void run_shared(RangeFunction function, const Call *call, size_t n, size_t chunk,
+                       int share) {
     if (!share || pthread_mutex_trylock(&helper.owner) != 0) {
         function(call, 0, n);
         return;
@@ -490,6 +494,7 @@ static void run_shared(RangeFunction function, const Call *call, size_t n, int s
     helper.function = function;
     helper.call = call;
     helper.n = n;
+    helper.chunk = chunk;
     atomic_store(&helper.next_chunk, 0);
     atomic_store(&helper.state, POSTED);
     pthread_mutex_lock(&helper.lock);
@@ -497,7 +502,7 @@ static void run_shared(RangeFunction function, const Call *call, size_t n, int s
     pthread_cond_signal(&helper.wake);
     pthread_mutex_unlock(&helper.lock);
     size_t done = 0;
-    take_chunks(function, call, n, &done);
+    take_chunks(function, call, n, chunk, &done);
     int posted = POSTED; /* the helper has not begun: it never will on this loop */
     if (!atomic_compare_exchange_strong(&helper.state, &posted, IDLE))
         while (atomic_load(&helper.state) != IDLE)
@@ -505,13 +510,11 @@ static void run_shared(RangeFunction function, const Call *call, size_t n, int s
     pthread_mutex_unlock(&helper.owner);
 }
 #else
-static int worth_sharing(size_t n) {
-    (void)n;
-    return 0;
-}
+static int helper_available(void) { return 0; }
 
-static void run_shared(RangeFunction function, const Call *call, size_t n, int share) {
-    (void)share;
+static void run_shared(RangeFunction function, const Call *call, size_t n, size_t chunk,
+                       int share) {
+    (void)chunk, (void)share;
     function(call, 0, n);
 }
 #endif
@@ -529,7 +532,7 @@ static PyObject *py_use_helper_thread(PyObject *self, PyObject *arg) {
 #endif
 }
 
-static PyObject *py_helper_elements(PyObject *self, PyObject *unused) {
+static PyObject *py_helper_items(PyObject *self, PyObject *unused) {
 #if HAVE_HELPER
     return PyLong_FromUnsignedLongLong(atomic_load(&helper.helped));
 #else
@@ -562,8 +565,9 @@ static PyObject *py_helper_elements(PyObject *self, PyObject *unused) {
             return NULL;                                                                      \
         if (ok == 0)                                                                          \
             Py_RETURN_FALSE;                                                                  \
-        int share = worth_sharing((size_t)call.n);                                            \
-        Py_BEGIN_ALLOW_THREADS run_shared(range_##NAME##_##SUFFIX, &call, (size_t)call.n, share); \
+        size_t n = (size_t)call.n;                                                            \
+        int share = n >= SPLIT_MIN && helper_available();                                     \
+        Py_BEGIN_ALLOW_THREADS run_shared(range_##NAME##_##SUFFIX, &call, n, CHUNK, share);   \
         Py_END_ALLOW_THREADS release(&call);                                                  \
         Py_RETURN_TRUE;                                                                       \
     }
@@ -641,6 +645,76 @@ WRAPPERS(double, f64, 'd')
 OP_WRAPPERS(float, f32, 'f')
 OP_WRAPPERS(double, f64, 'd')
 
+/* fit's shuffled batch: out[i] = x[index[i]] row by row, an index clipped to [0, rows - 1] --
+ * np.take(x, index, axis=0, out=out, mode="clip"). Rows are copied as bytes; a large batch is
+ * shared with the helper thread. x: rows x row elements, index: int64, out: len(index) rows. */
+static void take_rows_range(const Call *call, size_t start, size_t end) {
+    const char *x = call->views[0].buf;
+    const long long *index = call->views[1].buf;
+    char *out = call->views[2].buf;
+    long long rows = (long long)call->views[0].shape[0];
+    size_t row_bytes = (size_t)(call->views[0].len / call->views[0].shape[0]);
+    for (size_t i = start; i < end; i++) {
+        long long r = index[i] < 0 ? 0 : index[i] >= rows ? rows - 1 : index[i];
+        memcpy(out + i * row_bytes, x + (size_t)r * row_bytes, row_bytes);
+    }
+}
+
+#define TAKE_ROWS(SUFFIX, T, FORMAT)                                                          \
+    static PyObject *py_take_rows_##SUFFIX(PyObject *self, PyObject *const *args,             \
+                                           Py_ssize_t nargs) {                                \
+        if (nargs != 3) {                                                                     \
+            PyErr_Format(PyExc_TypeError, "expected 3 arrays (x, index, out), got %zd "       \
+                         "arguments", nargs);                                                 \
+            return NULL;                                                                      \
+        }                                                                                     \
+        Call call = {.count = 0};                                                             \
+        const char formats[3] = {FORMAT, 'q', FORMAT};                                        \
+        for (int i = 0; i < 3; i++) {                                                         \
+            int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (i == 2 ? PyBUF_WRITABLE : 0);  \
+            if (PyObject_GetBuffer(args[i], &call.views[i], flags) != 0) {                    \
+                PyErr_Clear();                                                                \
+                release(&call);                                                               \
+                Py_RETURN_FALSE;                                                              \
+            }                                                                                 \
+            call.count++;                                                                     \
+            const char *f = call.views[i].format ? call.views[i].format : "B";                \
+            if (*f == '@' || *f == '=')                                                       \
+                f++;                                                                          \
+            int ok = f[1] == '\0' && (f[0] == formats[i] || (i == 1 && f[0] == 'l')) &&     \
+                     call.views[i].itemsize == (i == 1 ? 8 : (Py_ssize_t)sizeof(T)) &&         \
+                     call.views[i].ndim == (i == 1 ? 1 : call.views[0].ndim);                 \
+            if (!ok) {                                                                        \
+                release(&call);                                                               \
+                Py_RETURN_FALSE;                                                              \
+            }                                                                                 \
+        }                                                                                     \
+        Py_buffer *x = &call.views[0], *index = &call.views[1], *out = &call.views[2];       \
+        Py_ssize_t n = index->shape[0];                                                       \
+        int fits = x->ndim >= 1 && x->shape[0] > 0 && out->shape[0] == n;                     \
+        for (int d = 1; fits && d < x->ndim; d++)                                             \
+            fits = out->shape[d] == x->shape[d];                                              \
+        char *o = out->buf;                                                                   \
+        const char *xs = x->buf, *is = index->buf;                                            \
+        if (!fits || (out->len > 0 && ((o < xs + x->len && xs < o + out->len) ||              \
+                                       (o < is + index->len && is < o + out->len)))) {        \
+            release(&call);                                                                   \
+            Py_RETURN_FALSE;                                                                  \
+        }                                                                                     \
+        size_t row_bytes = (size_t)(x->len / x->shape[0]);                                    \
+        size_t chunk = row_bytes >= GATHER_CHUNK ? 1 : GATHER_CHUNK / (row_bytes ? row_bytes : 1); \
+        int share = (size_t)out->len >= GATHER_SPLIT_MIN && helper_available();               \
+        if (n > 0) {                                                                          \
+            Py_BEGIN_ALLOW_THREADS run_shared(take_rows_range, &call, (size_t)n, chunk, share); \
+            Py_END_ALLOW_THREADS                                                              \
+        }                                                                                     \
+        release(&call);                                                                       \
+        Py_RETURN_TRUE;                                                                       \
+    }
+
+TAKE_ROWS(f32, float, 'f')
+TAKE_ROWS(f64, double, 'd')
+
 #define ENTRY(NAME, SUFFIX)                                                                   \
     {#NAME "_" #SUFFIX, (PyCFunction)(void (*)(void))py_##NAME##_##SUFFIX, METH_FASTCALL, NULL},
 #define ENTRIES(SUFFIX)                                                                       \
@@ -649,15 +723,16 @@ OP_WRAPPERS(double, f64, 'd')
     ENTRY(adam_amsgrad, SUFFIX) ENTRY(nadam, SUFFIX) ENTRY(weight_decay, SUFFIX)              \
     ENTRY(softmax, SUFFIX) ENTRY(softmax_vjp, SUFFIX) ENTRY(crossentropy, SUFFIX)             \
     ENTRY(crossentropy_vjp, SUFFIX) ENTRY(bias_relu, SUFFIX) ENTRY(relu_vjp, SUFFIX)        \
-    ENTRY(bias_vjp, SUFFIX) ENTRY(relu_bias_vjp, SUFFIX)
+    ENTRY(bias_vjp, SUFFIX) ENTRY(relu_bias_vjp, SUFFIX) ENTRY(take_rows, SUFFIX)
 
 static PyMethodDef methods[] = {
     ENTRIES(f32) ENTRIES(f64)
     {"use_helper_thread", py_use_helper_thread, METH_O,
      "use_helper_thread(flag) -> bool: share long optimizer updates with a helper thread (on by "
      "default); returns the previous setting. Results are the same either way."},
-    {"helper_elements", py_helper_elements, METH_NOARGS,
-     "helper_elements() -> int: how many elements the helper thread has updated so far."},
+    {"helper_items", py_helper_items, METH_NOARGS,
+     "helper_items() -> int: how many items (elements of an update, rows of a gather) the "
+     "helper thread has done so far."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {

@@ -551,15 +551,18 @@ def _batches(
                 None if sample_weight is None else sample_weight[start:end],
             )
         return
-    from numkeras import random
+    from numkeras import _compiled, random
 
     order = random.generator().permutation(n)
     buffer = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype)
+    take_rows = _compiled.function("take_rows", x.dtype)  # its compiled twin, shared by 2 threads
     for start in range(0, n, batch_size):
         index = order[start:start + batch_size]
-        # mode="clip" (indices are valid anyway) lets NumPy write straight into `out`; the
-        # methods rather than np.take skip a Python wrapper on every step.
-        xb = x.take(index, axis=0, out=buffer[: len(index)], mode="clip")
+        xb = buffer[: len(index)]
+        if take_rows is None or not take_rows(x, index, xb):
+            # mode="clip" (indices are valid anyway) lets NumPy write straight into `out`; the
+            # method rather than np.take skips a Python wrapper on every step.
+            x.take(index, axis=0, out=xb, mode="clip")
         yield (
             _as_batch(xb, dtype),
             None if y is None else y.take(index, axis=0),

@@ -224,14 +224,14 @@ def test_the_helper_thread_takes_part(helper_on):
     n = 1 << 21
     w, g, v = arrays = rmsprop_arrays(n, 1)
     expected_after_one = rmsprop_alone(helper_on, arrays, 1)
-    before = helper_on.helper_elements()
+    before = helper_on.helper_items()
     calls = 0
-    while helper_on.helper_elements() == before and calls < 500:  # it may be slow to wake
+    while helper_on.helper_items() == before and calls < 500:  # it may be slow to wake
         assert helper_on.rmsprop_f32(w, g, v, 0.9, 0.1, 1e-7, 1e-3)
         calls += 1
         if calls == 1:
             np.testing.assert_array_equal(np.concatenate([w, v]), expected_after_one)
-    helped = helper_on.helper_elements() - before
+    helped = helper_on.helper_items() - before
     assert 0 < helped <= calls * n, f"the helper did {helped} elements in {calls} calls"
 
 
@@ -240,10 +240,10 @@ def test_the_helper_can_be_switched_off_and_reports_the_previous_setting(twin):
     try:
         assert twin.use_helper_thread(False) is False
         arrays = rmsprop_arrays(1 << 19, 2)
-        before = twin.helper_elements()
+        before = twin.helper_items()
         for _ in range(20):
             assert twin.rmsprop_f32(*arrays, 0.9, 0.1, 1e-7, 1e-3)
-        assert twin.helper_elements() == before
+        assert twin.helper_items() == before
         assert twin.use_helper_thread(True) is False
         assert twin.use_helper_thread(True) is True
     finally:
@@ -304,6 +304,6 @@ def test_environment_variable_keeps_updates_on_the_calling_thread():
         "from numkeras import _compiled; import numpy as np; m = _compiled.extension(); "
         "a = [np.ones(1 << 20, np.float32) for _ in range(3)]; "
         "[m.rmsprop_f32(*a, 0.9, 0.1, 1e-7, 1e-3) for _ in range(20)]; "
-        "print(m.helper_elements(), m.use_helper_thread(True))"
+        "print(m.helper_items(), m.use_helper_thread(True))"
     )
     assert run_python(code, NUMKERAS_HELPER_THREAD="0") == "0 False"
