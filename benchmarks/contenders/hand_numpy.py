@@ -135,7 +135,7 @@ class HandMLP:
             idx = order[start : start + batch]
             m = idx.shape[0]
             xb, lb = self.xb[:m], self.lb[:m]
-            np.take(x, idx, axis=0, out=xb, mode="clip")  # "clip": no buffered copy of out
+            self.gather(x, idx, xb)
             np.take(labels, idx, out=lb, mode="clip")
             p = self.forward(xb)
             batch_loss, batch_hits = self.loss_and_hits(p, lb)
@@ -144,6 +144,10 @@ class HandMLP:
             self.backward(xb, p, lb)
             self.update()
         return loss_sum / n, hits / n
+
+    def gather(self, x: Any, idx: Any, out: Any) -> None:
+        """The batch's rows of ``x``, written into ``out``."""
+        self.np.take(x, idx, axis=0, out=out, mode="clip")  # "clip": no buffered copy of out
 
     def evaluate(self, x: Any, labels: Any, batch: int) -> tuple[float, float]:
         """Mean loss and accuracy over ``x`` in batches (no shuffling, no update)."""
@@ -186,10 +190,10 @@ class KernelLoopMLP(FusedUpdateMLP):
     """numkeras's own compiled kernels in a bare loop: the compute floor of numkeras's ``fit``.
 
     Not a contender either. The same arithmetic as numkeras's training step -- its compiled
-    softmax, crossentropy on the probabilities (Keras's clip) and their VJPs, bias + relu, relu's
-    VJP with the bias gradient, the fused RMSprop -- called directly, into preallocated buffers,
-    with no tape, layers, loss objects or optimizer objects around them. ``fit`` minus this is
-    what numkeras's framework costs per step.
+    batch gather, softmax, crossentropy on the probabilities (Keras's clip) and their VJPs,
+    bias + relu, relu's VJP with the bias gradient, the fused RMSprop -- called directly, into
+    preallocated buffers, with no tape, layers, loss objects or optimizer objects around them.
+    ``fit`` minus this is what numkeras's framework costs per step.
     """
 
     def __init__(self, np: Any, seed: int, batch: int = _common.BATCH_SIZE) -> None:
@@ -213,6 +217,9 @@ class KernelLoopMLP(FusedUpdateMLP):
     def _run(self, name: str, *args: Any) -> None:
         if not getattr(self.kernels, f"{name}_f32")(*args):
             raise RuntimeError(f"numkeras's {name} kernel declined its arrays")
+
+    def gather(self, x: Any, idx: Any, out: Any) -> None:
+        self._run("take_rows", x, idx, out)  # fit's compiled gather
 
     def forward(self, x: Any) -> Any:
         np, (w1, b1, w2, b2) = self.np, self.params
