@@ -1,7 +1,8 @@
 """numkeras's one compiled module, ``numkeras._fused`` (``numkeras/_fused.c``), loaded on first use.
 
-It holds the fused optimizer updates (used by ``numkeras.optimizers.kernels``) and a few op
-kernels (used by ``numkeras.ops``): work that NumPy would do in many passes or many small calls.
+It holds the fused optimizer updates (used by ``numkeras.optimizers.kernels``), a few op
+kernels (used by ``numkeras.ops``) and fit's batch gather (``take_rows``, used by
+``numkeras.models.model``): work that NumPy would do in many passes or many small calls.
 Both find a kernel with :func:`function`. Every kernel has a NumPy twin that stays the readable
 reference and gives the same numbers.
 
@@ -10,12 +11,13 @@ The module is optional: where it was not built (no C compiler when numkeras was 
 ``NUMKERAS_DISABLE_FUSED=1`` (read at import) or ``numkeras._compiled.enabled = False`` makes
 numkeras use the NumPy paths everywhere, for comparisons and tests.
 
-The optimizer updates of large weights (from 131,072 elements) are shared with one helper
-thread, which the module starts on first use: the caller and the helper take pieces of the
-element-wise loop in turns, so the result is the same bit for bit. Between NumPy's matrix
-products the second core is otherwise idle (OpenBLAS's worker only spins there). Setting
-``NUMKERAS_HELPER_THREAD=0`` (read when the module loads) or calling
-``extension().use_helper_thread(False)`` keeps every update on the calling thread, e.g. when
+The optimizer updates of large weights (from 131,072 elements) and fit's gathers of large
+batches (from 256 KiB) are shared with one helper thread, which the module starts on first use:
+the caller and the helper take pieces of the loop (elements, rows) from a shared counter, and
+each piece is computed as it would be alone, so the result is the same bit for bit. Between
+NumPy's matrix products the second core is otherwise idle (OpenBLAS's worker only spins there).
+Setting ``NUMKERAS_HELPER_THREAD=0`` (read when the module loads) or calling
+``extension().use_helper_thread(False)`` keeps all the work on the calling thread, e.g. when
 one process per core already takes all cores.
 """
 

@@ -1,5 +1,5 @@
 /* numkeras's compiled kernels: work that NumPy does in many passes or many small calls, done
- * in one. Two families, each with a readable NumPy twin that stays the reference:
+ * in one. Three families, each with a readable NumPy twin that stays the reference:
  *
  * - Optimizer updates (numkeras/optimizers/kernels.py): each optimizer's whole update in one
  *   pass over memory. The NumPy path of an update step makes about ten passes over a weight
@@ -8,12 +8,15 @@
  *   vector-Jacobian products, Dense's bias + relu, relu's VJP, and Dense's bias gradient
  *   (with relu's VJP in the same pass). On the seed's (128, 10) output NumPy spends more time
  *   dispatching its ~30 small calls than computing.
+ * - fit's batch gather (numkeras/models/model.py): take_rows, np.take(x, index, axis=0) for a
+ *   shuffled batch, copied row by row (see "batch gathering" below).
  *
  * The arithmetic is written in exactly the order of the NumPy path, without fused multiply-adds
  * (-ffp-contract=off), and sums follow NumPy's pairwise summation, so both paths round
  * identically and give bit-for-bit the same result -- except exp and log, which come from the C
  * library here and from NumPy's own SIMD code there (they may differ in the last bit or two).
- * tests/optimizers/test_fused_kernels.py and tests/test_compiled_ops.py check this.
+ * tests/optimizers/test_fused_kernels.py, tests/test_compiled_ops.py and
+ * tests/models/test_batches.py check this.
  *
  * A small CPython extension: each kernel is a Python function taking its arrays (anything with
  * the buffer protocol, e.g. NumPy arrays) and then its scalars. It returns True when it ran,
@@ -21,8 +24,8 @@
  * float type, of the wrong length, or overlaps another; the caller then takes its NumPy path.
  * numkeras/_compiled.py imports it on first use.
  *
- * The optimizer updates of large weights are shared with one helper thread (see "a helper
- * thread" below): an element-wise loop can be cut anywhere without changing any result.
+ * Long optimizer updates and large gathers are shared with one helper thread (see "a helper
+ * thread" below): such a loop can be cut anywhere without changing any result.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* sched_getcpu, pthread_setaffinity_np (Linux) */
@@ -645,6 +648,7 @@ WRAPPERS(double, f64, 'd')
 OP_WRAPPERS(float, f32, 'f')
 OP_WRAPPERS(double, f64, 'd')
 
+/* --- batch gathering -------------------------------------------------------------------- */
 /* fit's shuffled batch: out[i] = x[index[i]] row by row, an index clipped to [0, rows - 1] --
  * np.take(x, index, axis=0, out=out, mode="clip"). Rows are copied as bytes; a large batch is
  * shared with the helper thread. x: rows x row elements, index: int64, out: len(index) rows. */
