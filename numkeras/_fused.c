@@ -32,7 +32,9 @@
 #endif
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <fenv.h>
 #include <math.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -40,14 +42,16 @@
 #define HAVE_HELPER 1
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
 #else
 #define HAVE_HELPER 0
 #endif
 
-/* With GCC on x86-64, also compile an AVX2 version of each loop, picked at load time. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* With GCC on x86-64, also compile an AVX2 version of each loop, picked at load time (by the
+ * loader's ifunc support: glibc's, not musl's or MinGW's). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
 #define VECTORIZED __attribute__((target_clones("avx2", "default")))
 #else
 #define VECTORIZED
@@ -331,6 +335,7 @@ static int parse(PyObject *const *args, Py_ssize_t nargs, int n_arrays, int n_sc
         if (*f == '@' || *f == '=')
             f++;
         if (view->itemsize != itemsize || f[0] != format || f[1] != '\0' ||
+            (uintptr_t)view->buf % (uintptr_t)itemsize != 0 || /* misaligned: decline */
             (same_length && view->len != call->views[0].len)) {
             release(call);
             return 0;
@@ -390,6 +395,7 @@ static struct {
     atomic_size_t next_chunk;
     atomic_int state;
     atomic_ullong helped;       /* items the helper has done, for tests and benchmarks */
+    fenv_t caller_env;          /* the caller's floating-point modes (rounding, flush to zero) */
 #ifdef __linux__
     int off_cpu;                /* the caller's CPU and CPUs when the helper was last placed */
     cpu_set_t caller_cpus;
@@ -420,6 +426,7 @@ static void *helper_main(void *unused) {
         pthread_mutex_unlock(&helper.lock);
         int posted = POSTED; /* the caller may have finished (and cancelled) already */
         if (atomic_compare_exchange_strong(&helper.state, &posted, RUNNING)) {
+            fesetenv(&helper.caller_env); /* its pieces must round as the caller's do */
             size_t done = 0;
             take_chunks(helper.function, helper.call, helper.n, helper.chunk, &done);
             atomic_fetch_add(&helper.helped, done);
@@ -441,6 +448,20 @@ static void reset_after_fork(void) {
 #endif
 }
 
+/* Start the helper thread with every signal blocked: signals are the caller's business. */
+static int start_thread(void) {
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    int started = pthread_create(&helper.thread, NULL, helper_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+#ifdef __linux__
+    if (started)
+        pthread_setname_np(helper.thread, "numkeras-helper");
+#endif
+    return started;
+}
+
 /* Whether the helper may take part; starts it on first use. Called with the GIL held, so that
  * two Python threads never start it twice. */
 static int helper_available(void) {
@@ -452,8 +473,7 @@ static int helper_available(void) {
             reset_after_fork(); /* also the first initialisation */
             fork_handler = pthread_atfork(NULL, NULL, reset_after_fork) == 0;
         }
-        helper.started = sysconf(_SC_NPROCESSORS_ONLN) > 1 && fork_handler &&
-                                 pthread_create(&helper.thread, NULL, helper_main, NULL) == 0
+        helper.started = sysconf(_SC_NPROCESSORS_ONLN) > 1 && fork_handler && start_thread()
                              ? 1
                              : -1;
     }
@@ -498,6 +518,7 @@ static void run_shared(RangeFunction function, const Call *call, size_t n, size_
     helper.call = call;
     helper.n = n;
     helper.chunk = chunk;
+    fegetenv(&helper.caller_env);
     atomic_store(&helper.next_chunk, 0);
     atomic_store(&helper.state, POSTED);
     pthread_mutex_lock(&helper.lock);
@@ -659,7 +680,8 @@ static void take_rows_range(const Call *call, size_t start, size_t end) {
     long long rows = (long long)call->views[0].shape[0];
     size_t row_bytes = (size_t)(call->views[0].len / call->views[0].shape[0]);
     for (size_t i = start; i < end; i++) {
-        long long r = index[i] < 0 ? 0 : index[i] >= rows ? rows - 1 : index[i];
+        long long r = index[i]; /* read once: clipped, then used */
+        r = r < 0 ? 0 : r >= rows ? rows - 1 : r;
         memcpy(out + i * row_bytes, x + (size_t)r * row_bytes, row_bytes);
     }
 }
@@ -687,6 +709,7 @@ static void take_rows_range(const Call *call, size_t start, size_t end) {
                 f++;                                                                          \
             int ok = f[1] == '\0' && (f[0] == formats[i] || (i == 1 && f[0] == 'l')) &&     \
                      call.views[i].itemsize == (i == 1 ? 8 : (Py_ssize_t)sizeof(T)) &&         \
+                     (uintptr_t)call.views[i].buf % (uintptr_t)call.views[i].itemsize == 0 &&  \
                      call.views[i].ndim == (i == 1 ? 1 : call.views[0].ndim);                 \
             if (!ok) {                                                                        \
                 release(&call);                                                               \

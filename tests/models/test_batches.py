@@ -79,6 +79,8 @@ def test_take_rows_declines_what_it_cannot_gather(twin):
     frozen = np.zeros((10, 20), np.float32)
     frozen.flags.writeable = False
     assert not twin.take_rows_f32(x, index, frozen)
+    misaligned = np.zeros(4 * 2000 + 1, np.uint8)[1:].view(np.float32).reshape(100, 20)
+    assert not twin.take_rows_f32(misaligned, index, out)
     np.testing.assert_array_equal(out, 0)  # nothing touched
     assert twin.take_rows_f32(x, index[:0], out[:0])  # an empty index is a gather of nothing
     with pytest.raises(TypeError, match="expected 3 arrays"):

@@ -3,7 +3,10 @@ falls back to NumPy whenever they cannot be used."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import platform
 import subprocess
 import sys
 
@@ -307,3 +310,50 @@ def test_environment_variable_keeps_updates_on_the_calling_thread():
         "print(m.helper_items(), m.use_helper_thread(True))"
     )
     assert run_python(code, NUMKERAS_HELPER_THREAD="0") == "0 False"
+
+
+def test_misaligned_arrays_are_refused(twin, monkeypatch):
+    monkeypatch.setattr(_compiled, "enabled", True)
+    raw = np.zeros(4 * 1000 + 1, np.uint8)
+    misaligned = raw[1:].view(np.float32)  # NumPy allows it; C may not read floats there
+    assert not misaligned.flags.aligned
+    assert not kernels.fused("sgd", (misaligned, np.ones(1000, np.float32)), (0.1,))
+    w = Variable(np.zeros(1000, np.float32))
+    w.value = misaligned
+    optimizers.SGD(0.5).apply([np.ones(1000, np.float32)], [w])  # the NumPy path instead
+    np.testing.assert_array_equal(w.numpy(), np.full(1000, -0.5, np.float32))
+
+
+@pytest.mark.skipif(CPUS < 2, reason="the helper thread needs a second CPU")
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 rounding flags")
+def test_the_helper_rounds_as_the_calling_thread_does(helper_on):
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    fe_downward, fe_tonearest = 0x400, 0
+    rng = np.random.default_rng(4)
+    n = 1 << 21
+    w0, g = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+
+    def sgd(helper: bool) -> np.ndarray:
+        helper_on.use_helper_thread(helper)
+        w = w0.copy()
+        assert helper_on.sgd_f32(w, g, 0.1)
+        return w
+
+    def shared_sgd() -> np.ndarray:
+        for _ in range(500):  # until the helper takes part in a call
+            before = helper_on.helper_items()
+            shared = sgd(True)
+            if helper_on.helper_items() > before:
+                return shared
+        pytest.fail("the helper never took part")
+
+    nearest = sgd(False)
+    shared_sgd()  # the helper exists now, started in round-to-nearest mode
+    assert libm.fesetround(fe_downward) == 0
+    try:
+        downward = sgd(False)
+        shared = shared_sgd()
+    finally:
+        libm.fesetround(fe_tonearest)
+    assert not np.array_equal(downward, nearest)  # the mode mattered
+    np.testing.assert_array_equal(shared, downward)
