@@ -303,6 +303,38 @@ static void release(Call *call) {
     call->count = 0;
 }
 
+/* Acquire obj's buffer as the next view of `call`: C-contiguous, aligned, of one item type
+ * from `formats` (struct characters) and `itemsize`, writable if asked. 1 when it fits, 0 when
+ * the kernel must decline (the caller releases what was acquired). */
+static int acquire(Call *call, PyObject *obj, int writable, const char *formats,
+                   Py_ssize_t itemsize) {
+    Py_buffer *view = &call->views[call->count];
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) != 0) {
+        PyErr_Clear(); /* not contiguous, read-only, or no buffer: decline */
+        return 0;
+    }
+    call->count++;
+    const char *f = view->format ? view->format : "B";
+    if (*f == '@' || *f == '=')
+        f++;
+    return f[0] != '\0' && f[1] == '\0' && strchr(formats, f[0]) != NULL &&
+           view->itemsize == itemsize && (uintptr_t)view->buf % (uintptr_t)itemsize == 0;
+}
+
+/* Whether two of the acquired views share memory (the loops assume they do not). */
+static int any_overlap(const Call *call) {
+    for (int i = 0; i < call->count; i++) {
+        for (int j = i + 1; j < call->count; j++) {
+            char *a = call->views[i].buf, *b = call->views[j].buf;
+            Py_ssize_t len_a = call->views[i].len, len_b = call->views[j].len;
+            if (len_a > 0 && len_b > 0 && a < b + len_b && b < a + len_a)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* Parse `n_arrays` arrays of item type `format` ("f" or "d"), then `n_scalars` numbers. Array i
  * must be writable when bit i of `writable` is set. With `same_length`, every array must have
  * the first one's length (the optimizer kernels); otherwise the caller checks lengths.
@@ -322,34 +354,17 @@ static int parse(PyObject *const *args, Py_ssize_t nargs, int n_arrays, int n_sc
         if (call->scalars[i] == -1.0 && PyErr_Occurred())
             return -1;
     }
+    const char formats[2] = {format, '\0'};
     for (int i = 0; i < n_arrays; i++) {
-        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | ((writable >> i) & 1 ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(args[i], &call->views[i], flags) != 0) {
-            PyErr_Clear(); /* not contiguous, read-only, or no buffer: decline */
-            release(call);
-            return 0;
-        }
-        call->count++;
-        Py_buffer *view = &call->views[i];
-        const char *f = view->format ? view->format : "B";
-        if (*f == '@' || *f == '=')
-            f++;
-        if (view->itemsize != itemsize || f[0] != format || f[1] != '\0' ||
-            (uintptr_t)view->buf % (uintptr_t)itemsize != 0 || /* misaligned: decline */
-            (same_length && view->len != call->views[0].len)) {
+        if (!acquire(call, args[i], (writable >> i) & 1, formats, itemsize) ||
+            (same_length && call->views[i].len != call->views[0].len)) {
             release(call);
             return 0;
         }
     }
-    for (int i = 0; i < n_arrays; i++) {
-        for (int j = i + 1; j < n_arrays; j++) {
-            char *a = call->views[i].buf, *b = call->views[j].buf;
-            Py_ssize_t len_a = call->views[i].len, len_b = call->views[j].len;
-            if (len_a > 0 && len_b > 0 && a < b + len_b && b < a + len_a) { /* no aliasing */
-                release(call);
-                return 0;
-            }
-        }
+    if (any_overlap(call)) {
+        release(call);
+        return 0;
     }
     call->n = call->views[0].len / itemsize;
     return 1;
@@ -363,8 +378,9 @@ static int parse(PyObject *const *args, Py_ssize_t nargs, int n_arrays, int n_sc
  * alone, so the loop can be cut into pieces done in any order, by any thread, with bit-for-bit
  * the same result (so is gathering a batch, row by row). For a large weight the calling thread
  * and one helper thread take pieces (CHUNK elements) from a shared counter until none is left,
- * then the caller waits for the helper's last piece. Whoever is faster does more; if the helper is slow to wake, or busy, or
- * missing (after fork, or on one CPU), the caller simply does everything.
+ * then the caller waits for the helper's last piece. Whoever is faster does more; if the
+ * helper is slow to wake, or busy, or missing (after fork, or on one CPU), the caller simply
+ * does everything.
  *
  * Why it pays: NumPy's matrix products use both cores, but between them the update runs on one,
  * while OpenBLAS's idle worker spins on the other. Woken on the caller's CPU (where Linux puts a
@@ -695,23 +711,10 @@ static void take_rows_range(const Call *call, size_t start, size_t end) {
             return NULL;                                                                      \
         }                                                                                     \
         Call call = {.count = 0};                                                             \
-        const char formats[3] = {FORMAT, 'q', FORMAT};                                        \
+        static const char *const formats[3] = {FORMAT, "ql", FORMAT}; /* index: int64 */     \
         for (int i = 0; i < 3; i++) {                                                         \
-            int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (i == 2 ? PyBUF_WRITABLE : 0);  \
-            if (PyObject_GetBuffer(args[i], &call.views[i], flags) != 0) {                    \
-                PyErr_Clear();                                                                \
-                release(&call);                                                               \
-                Py_RETURN_FALSE;                                                              \
-            }                                                                                 \
-            call.count++;                                                                     \
-            const char *f = call.views[i].format ? call.views[i].format : "B";                \
-            if (*f == '@' || *f == '=')                                                       \
-                f++;                                                                          \
-            int ok = f[1] == '\0' && (f[0] == formats[i] || (i == 1 && f[0] == 'l')) &&     \
-                     call.views[i].itemsize == (i == 1 ? 8 : (Py_ssize_t)sizeof(T)) &&         \
-                     (uintptr_t)call.views[i].buf % (uintptr_t)call.views[i].itemsize == 0 &&  \
-                     call.views[i].ndim == (i == 1 ? 1 : call.views[0].ndim);                 \
-            if (!ok) {                                                                        \
+            if (!acquire(&call, args[i], i == 2, formats[i], i == 1 ? 8 : (Py_ssize_t)sizeof(T)) \
+                || call.views[i].ndim != (i == 1 ? 1 : call.views[0].ndim)) {                 \
                 release(&call);                                                               \
                 Py_RETURN_FALSE;                                                              \
             }                                                                                 \
@@ -721,10 +724,7 @@ static void take_rows_range(const Call *call, size_t start, size_t end) {
         int fits = x->ndim >= 1 && x->shape[0] > 0 && out->shape[0] == n;                     \
         for (int d = 1; fits && d < x->ndim; d++)                                             \
             fits = out->shape[d] == x->shape[d];                                              \
-        char *o = out->buf;                                                                   \
-        const char *xs = x->buf, *is = index->buf;                                            \
-        if (!fits || (out->len > 0 && ((o < xs + x->len && xs < o + out->len) ||              \
-                                       (o < is + index->len && is < o + out->len)))) {        \
+        if (!fits || any_overlap(&call)) {                                                    \
             release(&call);                                                                   \
             Py_RETURN_FALSE;                                                                  \
         }                                                                                     \
@@ -739,8 +739,8 @@ static void take_rows_range(const Call *call, size_t start, size_t end) {
         Py_RETURN_TRUE;                                                                       \
     }
 
-TAKE_ROWS(f32, float, 'f')
-TAKE_ROWS(f64, double, 'd')
+TAKE_ROWS(f32, float, "f")
+TAKE_ROWS(f64, double, "d")
 
 #define ENTRY(NAME, SUFFIX)                                                                   \
     {#NAME "_" #SUFFIX, (PyCFunction)(void (*)(void))py_##NAME##_##SUFFIX, METH_FASTCALL, NULL},
@@ -755,8 +755,9 @@ TAKE_ROWS(f64, double, 'd')
 static PyMethodDef methods[] = {
     ENTRIES(f32) ENTRIES(f64)
     {"use_helper_thread", py_use_helper_thread, METH_O,
-     "use_helper_thread(flag) -> bool: share long optimizer updates with a helper thread (on by "
-     "default); returns the previous setting. Results are the same either way."},
+     "use_helper_thread(flag) -> bool: share long optimizer updates and large batch gathers "
+     "with a helper thread (on by default); returns the previous setting. Results are the same "
+     "either way."},
     {"helper_items", py_helper_items, METH_NOARGS,
      "helper_items() -> int: how many items (elements of an update, rows of a gather) the "
      "helper thread has done so far."},
