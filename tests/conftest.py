@@ -52,3 +52,32 @@ def twin():
     if module is None:
         pytest.fail("numkeras/_fused.c was not built: reinstall numkeras (pip install -e .)")
     return module
+
+
+@pytest.fixture
+def helper_on(twin):
+    """The compiled module with its helper thread switched on for the test (then restored)."""
+    previous = twin.use_helper_thread(True)
+    yield twin
+    twin.use_helper_thread(previous)
+
+
+@pytest.fixture
+def until_shared(helper_on):
+    """``until_shared(call)`` runs ``call()`` until the helper thread took part in one call (it
+    may be slow to wake) and returns that call's result and the items the helper did in it.
+    Skips the test where the process has only one CPU: there the helper never starts."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cpus or 1) < 2:
+        pytest.skip("the helper thread needs a second CPU")
+
+    def run(call, tries: int = 500):
+        for _ in range(tries):
+            before = helper_on.helper_items()
+            result = call()
+            helped = helper_on.helper_items() - before
+            if helped:
+                return result, helped
+        pytest.fail(f"the helper thread took part in none of {tries} calls")
+
+    return run

@@ -4,8 +4,6 @@ and the compiled gather (``take_rows`` in numkeras/_fused.c) gives exactly what
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -87,20 +85,15 @@ def test_take_rows_declines_what_it_cannot_gather(twin):
         twin.take_rows_f32(x, index)
 
 
-def test_a_large_gather_is_shared_with_the_helper_thread(twin):
-    if len(os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else [0]) < 2:
-        pytest.skip("the helper thread needs a second CPU")
-    previous = twin.use_helper_thread(True)
-    try:
-        x = np.random.default_rng(1).random((5000, 784), dtype=np.float32)
-        index = np.random.default_rng(2).permutation(5000)[:512]  # 1.6 MB: shared
-        out = np.empty((512, 784), np.float32)
-        before = twin.helper_items()
-        calls = 0
-        while twin.helper_items() == before and calls < 500:
-            assert twin.take_rows_f32(x, index, out)
-            calls += 1
-        assert 0 < twin.helper_items() - before <= calls * 512
-        np.testing.assert_array_equal(out, x[index])
-    finally:
-        twin.use_helper_thread(previous)
+def test_a_large_gather_is_shared_with_the_helper_thread(helper_on, until_shared):
+    x = np.random.default_rng(1).random((5000, 784), dtype=np.float32)
+    index = np.random.default_rng(2).permutation(5000)[:512]  # 1.6 MB: shared
+
+    def gather() -> np.ndarray:
+        out = np.zeros((512, 784), np.float32)
+        assert helper_on.take_rows_f32(x, index, out)
+        return out
+
+    out, helped = until_shared(gather)
+    assert 0 < helped <= 512
+    np.testing.assert_array_equal(out, x[index])

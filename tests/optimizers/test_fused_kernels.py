@@ -182,14 +182,6 @@ def test_environment_variable_disables_the_fused_path():
 
 # --- the helper thread: long updates are shared between the caller and one helper thread ---
 LONG = (700, 501)  # 350,700 elements: above the sharing threshold, not a whole number of pieces
-CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-@pytest.fixture
-def helper_on(twin):
-    previous = twin.use_helper_thread(True)
-    yield twin
-    twin.use_helper_thread(previous)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -222,20 +214,18 @@ def rmsprop_alone(twin, arrays: list[np.ndarray], steps: int) -> np.ndarray:
         twin.use_helper_thread(previous)
 
 
-@pytest.mark.skipif(CPUS < 2, reason="the helper thread needs a second CPU")
-def test_the_helper_thread_takes_part(helper_on):
+def test_the_helper_thread_takes_part(helper_on, until_shared):
     n = 1 << 21
-    w, g, v = arrays = rmsprop_arrays(n, 1)
-    expected_after_one = rmsprop_alone(helper_on, arrays, 1)
-    before = helper_on.helper_items()
-    calls = 0
-    while helper_on.helper_items() == before and calls < 500:  # it may be slow to wake
+    arrays = rmsprop_arrays(n, 1)
+
+    def one_update() -> np.ndarray:
+        w, g, v = (a.copy() for a in arrays)
         assert helper_on.rmsprop_f32(w, g, v, 0.9, 0.1, 1e-7, 1e-3)
-        calls += 1
-        if calls == 1:
-            np.testing.assert_array_equal(np.concatenate([w, v]), expected_after_one)
-    helped = helper_on.helper_items() - before
-    assert 0 < helped <= calls * n, f"the helper did {helped} elements in {calls} calls"
+        return np.concatenate([w, v])
+
+    shared, helped = until_shared(one_update)
+    assert 0 < helped <= n, f"the helper did {helped} of {n} elements"
+    np.testing.assert_array_equal(shared, rmsprop_alone(helper_on, arrays, 1))
 
 
 def test_the_helper_can_be_switched_off_and_reports_the_previous_setting(twin):
@@ -324,9 +314,8 @@ def test_misaligned_arrays_are_refused(twin, monkeypatch):
     np.testing.assert_array_equal(w.numpy(), np.full(1000, -0.5, np.float32))
 
 
-@pytest.mark.skipif(CPUS < 2, reason="the helper thread needs a second CPU")
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 rounding flags")
-def test_the_helper_rounds_as_the_calling_thread_does(helper_on):
+def test_the_helper_rounds_as_the_calling_thread_does(helper_on, until_shared):
     libm = ctypes.CDLL(ctypes.util.find_library("m"))
     fe_downward, fe_tonearest = 0x400, 0
     rng = np.random.default_rng(4)
@@ -339,20 +328,12 @@ def test_the_helper_rounds_as_the_calling_thread_does(helper_on):
         assert helper_on.sgd_f32(w, g, 0.1)
         return w
 
-    def shared_sgd() -> np.ndarray:
-        for _ in range(500):  # until the helper takes part in a call
-            before = helper_on.helper_items()
-            shared = sgd(True)
-            if helper_on.helper_items() > before:
-                return shared
-        pytest.fail("the helper never took part")
-
     nearest = sgd(False)
-    shared_sgd()  # the helper exists now, started in round-to-nearest mode
+    until_shared(lambda: sgd(True))  # the helper exists now, started in round-to-nearest mode
     assert libm.fesetround(fe_downward) == 0
     try:
         downward = sgd(False)
-        shared = shared_sgd()
+        shared, _ = until_shared(lambda: sgd(True))
     finally:
         libm.fesetround(fe_tonearest)
     assert not np.array_equal(downward, nearest)  # the mode mattered
