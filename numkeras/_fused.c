@@ -7,7 +7,8 @@
  * - Op kernels (numkeras/ops.py): softmax and categorical crossentropy row by row, their
  *   vector-Jacobian products, Dense's bias + relu, relu's VJP, and Dense's bias gradient
  *   (with relu's VJP in the same pass). On the seed's (128, 10) output NumPy spends more time
- *   dispatching its ~30 small calls than computing.
+ *   dispatching its ~30 small calls than computing. Also the seed's accuracy metric
+ *   (numkeras/metrics.py): np.argmax along rows of 10 costs NumPy ~40 ns a row.
  * - fit's batch gather (numkeras/models/model.py): take_rows, np.take(x, index, axis=0) for a
  *   shuffled batch, copied row by row (see "batch gathering" below).
  *
@@ -243,6 +244,30 @@ KERNELS(double, f64, sqrt)
                 for (ptrdiff_t j = 0; j < k; j++)                                             \
                     h[j] = h[j] + bias[j];                                                    \
         }                                                                                     \
+    }                                                                                         \
+    /* categorical accuracy: out = (np.argmax(t) == np.argmax(p)) row by row, np.argmax's    */ \
+    /* rule: the first largest value, or the first NaN */                                     \
+    static ptrdiff_t argmax_##SUFFIX(const T *a, ptrdiff_t k) {                               \
+        ptrdiff_t best = 0;                                                                   \
+        T top = a[0];                                                                         \
+        int nan = 0;                                                                          \
+        for (ptrdiff_t j = 1; j < k; j++) { /* without branches: the winner is unpredictable */ \
+            T v = a[j];                                                                       \
+            int larger = v > top;                                                             \
+            top = larger ? v : top;                                                           \
+            best = larger ? j : best;                                                         \
+            nan |= isnan(v);                                                                  \
+        }                                                                                     \
+        if (nan || isnan(a[0]))                                                               \
+            for (ptrdiff_t j = 0; j < k; j++)                                                 \
+                if (isnan(a[j]))                                                              \
+                    return j;                                                                 \
+        return best;                                                                          \
+    }                                                                                         \
+    static void categorical_accuracy_##SUFFIX(const T *t, const T *p, T *out, ptrdiff_t rows,  \
+                                              ptrdiff_t k) {                                  \
+        for (ptrdiff_t r = 0; r < rows; r++, t += k, p += k)                                  \
+            out[r] = (T)(argmax_##SUFFIX(t, k) == argmax_##SUFFIX(p, k));                     \
     }                                                                                         \
     /* relu's VJP from its output: d = g * (out > 0) */                                       \
     static VECTORIZED void relu_vjp_##SUFFIX(const T *restrict g, const T *restrict out,      \
@@ -680,7 +705,10 @@ WRAPPERS(double, f64, 'd')
             bias_vjp_##SUFFIX(A(0), A(1), rows, k))                                           \
     OP_WRAP(relu_bias_vjp, SUFFIX, T, FORMAT, 4, 1, 12u,                                      \
             LEN(1) == LEN(0) && LEN(2) == LEN(0) && LEN(3) == k,                              \
-            relu_bias_vjp_##SUFFIX(A(0), A(1), A(2), A(3), rows, k))
+            relu_bias_vjp_##SUFFIX(A(0), A(1), A(2), A(3), rows, k))                           \
+    OP_WRAP(categorical_accuracy, SUFFIX, T, FORMAT, 3, 1, 4u,                                \
+            LEN(1) == LEN(0) && LEN(2) == rows,                                               \
+            categorical_accuracy_##SUFFIX(A(0), A(1), A(2), rows, k))
 
 OP_WRAPPERS(float, f32, 'f')
 OP_WRAPPERS(double, f64, 'd')
@@ -750,7 +778,8 @@ TAKE_ROWS(f64, double, "d")
     ENTRY(adam_amsgrad, SUFFIX) ENTRY(nadam, SUFFIX) ENTRY(weight_decay, SUFFIX)              \
     ENTRY(softmax, SUFFIX) ENTRY(softmax_vjp, SUFFIX) ENTRY(crossentropy, SUFFIX)             \
     ENTRY(crossentropy_vjp, SUFFIX) ENTRY(bias_relu, SUFFIX) ENTRY(relu_vjp, SUFFIX)        \
-    ENTRY(bias_vjp, SUFFIX) ENTRY(relu_bias_vjp, SUFFIX) ENTRY(take_rows, SUFFIX)
+    ENTRY(bias_vjp, SUFFIX) ENTRY(relu_bias_vjp, SUFFIX) ENTRY(take_rows, SUFFIX)               \
+    ENTRY(categorical_accuracy, SUFFIX)
 
 static PyMethodDef methods[] = {
     ENTRIES(f32) ENTRIES(f64)

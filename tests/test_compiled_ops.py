@@ -1,7 +1,8 @@
-"""The compiled twins of softmax, crossentropy, Dense's bias + relu, relu's VJP and Dense's
-bias gradient (``numkeras/_fused.c``) compute what the NumPy code of ``numkeras.ops``
-computes: bit for bit, except exp and log (C library vs NumPy's SIMD code), which may differ in
-the last bits. Where a twin cannot take an input it declines and the NumPy code runs."""
+"""The compiled twins of softmax, crossentropy, Dense's bias + relu, relu's VJP, Dense's
+bias gradient (``numkeras/_fused.c``) and categorical accuracy compute what the NumPy code of
+``numkeras.ops`` and ``numkeras.metrics`` computes: bit for bit, except exp and log (C library
+vs NumPy's SIMD code), which may differ in the last bits. Where a twin cannot take an input it
+declines and the NumPy code runs."""
 
 from __future__ import annotations
 
@@ -242,6 +243,48 @@ def test_dense_backward_leaves_other_bias_shapes_to_the_tape(ran):
     assert not any(name.startswith(("bias_vjp", "relu_bias_vjp")) for name in ran)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [1, 2, 10, 17])
+def test_categorical_accuracy_is_numpys_argmax_rule(ran, dtype, k, monkeypatch):
+    """np.argmax's rule on both sides: the first of tied maxima, the first NaN, infinities;
+    soft labels; rows in a 3-D batch."""
+    from numkeras import metrics
+
+    rng = np.random.default_rng(k)
+    p = rng.integers(0, 4, (6, 50, k)).astype(dtype)  # small integers: many ties
+    t = one_hot(rng, 300, k, dtype).reshape(6, 50, k)
+    t[0, :10] = rng.integers(0, 3, (10, k))  # soft labels with ties
+    p[1, 0, k // 2] = np.nan
+    p[1, 1, :] = np.nan
+    p[1, 2, -1] = np.inf
+    p[1, 3, 0] = -np.inf
+    t[2, 0, k - 1] = np.nan
+    t[2, 1] = p[2, 1]
+    compiled = metrics.categorical_accuracy(t, p)
+    assert ran == ["categorical_accuracy_f32" if dtype == np.float32 else
+                   "categorical_accuracy_f64"]
+    reference = (np.argmax(t, axis=-1) == np.argmax(p, axis=-1)).astype(np.float32)
+    assert compiled.dtype == np.float32 and compiled.shape == (6, 50)
+    np.testing.assert_array_equal(compiled, reference)
+    numpy_only(monkeypatch)
+    np.testing.assert_array_equal(metrics.categorical_accuracy(t, p), reference)
+    if k > 1:
+        assert 0 < compiled.mean() < 1
+
+
+def test_categorical_accuracy_leaves_what_the_twin_declines_to_numpy(ran):
+    """Mixed float types, a Fortran-ordered batch, one sample of rank 1: NumPy's answer."""
+    from numkeras import metrics
+
+    p = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]], np.float64)
+    t = np.array([[0, 1, 0], [0, 0, 1]], np.float32)
+    np.testing.assert_array_equal(metrics.categorical_accuracy(t, p), [1, 0])
+    np.testing.assert_array_equal(metrics.categorical_accuracy(np.asfortranarray(t),
+                                                               np.asfortranarray(p)), [1, 0])
+    assert metrics.categorical_accuracy(t[0], p[0]) == 1
+    assert ran == []
+
+
 def test_the_twins_decline_what_they_cannot_take(twin):
     """Non-contiguous, mixed-type, mis-sized or overlapping arrays: False, nothing written."""
     a = np.ones((4, 10), np.float32)
@@ -271,6 +314,10 @@ def test_the_twins_decline_what_they_cannot_take(twin):
     assert twin.bias_vjp_f32(a, frozen[0], 10) is False
     for untouched in (out, d, *sums):
         np.testing.assert_array_equal(untouched, 7)
+    hits = np.full(4, 7, np.float32)
+    assert twin.categorical_accuracy_f32(a, a.copy(), hits[:3], 10) is False  # a hit a row
+    assert twin.categorical_accuracy_f32(a, a.copy(), np.full(4, 7, np.float64), 10) is False
+    np.testing.assert_array_equal(hits, 7)
     with pytest.raises(TypeError, match="expected 2 arrays and 1 scalars"):
         twin.softmax_f32(a, out)
 
