@@ -245,8 +245,7 @@ KERNELS(double, f64, sqrt)
                     h[j] = h[j] + bias[j];                                                    \
         }                                                                                     \
     }                                                                                         \
-    /* categorical accuracy: out = (np.argmax(t) == np.argmax(p)) row by row, np.argmax's    */ \
-    /* rule: the first largest value, or the first NaN */                                     \
+    /* np.argmax of a row: the first largest value, or the first NaN */                       \
     static ptrdiff_t argmax_##SUFFIX(const T *a, ptrdiff_t k) {                               \
         ptrdiff_t best = 0;                                                                   \
         T top = a[0];                                                                         \
@@ -263,11 +262,6 @@ KERNELS(double, f64, sqrt)
                 if (isnan(a[j]))                                                              \
                     return j;                                                                 \
         return best;                                                                          \
-    }                                                                                         \
-    static void categorical_accuracy_##SUFFIX(const T *t, const T *p, T *out, ptrdiff_t rows,  \
-                                              ptrdiff_t k) {                                  \
-        for (ptrdiff_t r = 0; r < rows; r++, t += k, p += k)                                  \
-            out[r] = (T)(argmax_##SUFFIX(t, k) == argmax_##SUFFIX(p, k));                     \
     }                                                                                         \
     /* relu's VJP from its output: d = g * (out > 0) */                                       \
     static VECTORIZED void relu_vjp_##SUFFIX(const T *restrict g, const T *restrict out,      \
@@ -329,8 +323,8 @@ static void release(Call *call) {
 }
 
 /* Acquire obj's buffer as the next view of `call`: C-contiguous, aligned, of one item type
- * from `formats` (struct characters) and `itemsize`, writable if asked. 1 when it fits, 0 when
- * the kernel must decline (the caller releases what was acquired). */
+ * from `formats` (struct characters) and `itemsize` (0: that type's own), writable if asked.
+ * 1 when it fits, 0 when the kernel must decline (the caller releases what was acquired). */
 static int acquire(Call *call, PyObject *obj, int writable, const char *formats,
                    Py_ssize_t itemsize) {
     Py_buffer *view = &call->views[call->count];
@@ -343,8 +337,9 @@ static int acquire(Call *call, PyObject *obj, int writable, const char *formats,
     const char *f = view->format ? view->format : "B";
     if (*f == '@' || *f == '=')
         f++;
+    Py_ssize_t size = itemsize > 0 ? itemsize : view->itemsize; /* 0: any of `formats` */
     return f[0] != '\0' && f[1] == '\0' && strchr(formats, f[0]) != NULL &&
-           view->itemsize == itemsize && (uintptr_t)view->buf % (uintptr_t)itemsize == 0;
+           view->itemsize == size && (uintptr_t)view->buf % (uintptr_t)size == 0;
 }
 
 /* Whether two of the acquired views share memory (the loops assume they do not). */
@@ -705,13 +700,54 @@ WRAPPERS(double, f64, 'd')
             bias_vjp_##SUFFIX(A(0), A(1), rows, k))                                           \
     OP_WRAP(relu_bias_vjp, SUFFIX, T, FORMAT, 4, 1, 12u,                                      \
             LEN(1) == LEN(0) && LEN(2) == LEN(0) && LEN(3) == k,                              \
-            relu_bias_vjp_##SUFFIX(A(0), A(1), A(2), A(3), rows, k))                           \
-    OP_WRAP(categorical_accuracy, SUFFIX, T, FORMAT, 3, 1, 4u,                                \
-            LEN(1) == LEN(0) && LEN(2) == rows,                                               \
-            categorical_accuracy_##SUFFIX(A(0), A(1), A(2), rows, k))
+            relu_bias_vjp_##SUFFIX(A(0), A(1), A(2), A(3), rows, k))
 
 OP_WRAPPERS(float, f32, 'f')
 OP_WRAPPERS(double, f64, 'd')
+
+/* categorical accuracy (numkeras/metrics.py): out = (np.argmax(t) == np.argmax(p)) row by row,
+ * for rows of k. p and out have the kernel's float type; the labels t may be float32 or
+ * float64 (to_categorical makes float64 labels, as Keras's does). */
+#define ACCURACY(SUFFIX, T, FORMAT)                                                           \
+    static PyObject *py_categorical_accuracy_##SUFFIX(PyObject *self, PyObject *const *args,  \
+                                                      Py_ssize_t nargs) {                     \
+        if (nargs != 4) {                                                                     \
+            PyErr_Format(PyExc_TypeError, "expected 3 arrays (t, p, out) and k, got %zd "     \
+                         "arguments", nargs);                                                 \
+            return NULL;                                                                      \
+        }                                                                                     \
+        double k_arg = PyFloat_AsDouble(args[3]);                                             \
+        if (k_arg == -1.0 && PyErr_Occurred())                                                \
+            return NULL;                                                                      \
+        Call call = {.count = 0};                                                             \
+        if (!acquire(&call, args[0], 0, "fd", 0) || !acquire(&call, args[1], 0, FORMAT,       \
+                                                               sizeof(T)) ||                  \
+            !acquire(&call, args[2], 1, FORMAT, sizeof(T))) {                                 \
+            release(&call);                                                                   \
+            Py_RETURN_FALSE;                                                                  \
+        }                                                                                     \
+        ptrdiff_t k = (ptrdiff_t)k_arg, rows = k > 0 ? (ptrdiff_t)LEN(1) / k : 0;             \
+        if (k < 1 || (double)k != k_arg || rows * k != LEN(1) || LEN(0) != LEN(1) ||          \
+            LEN(2) != rows || any_overlap(&call)) {                                           \
+            release(&call);                                                                   \
+            Py_RETURN_FALSE;                                                                  \
+        }                                                                                     \
+        int t_double = call.views[0].itemsize == 8;                                           \
+        const char *t = A(0);                                                                 \
+        const T *p = A(1);                                                                    \
+        T *out = A(2);                                                                        \
+        Py_BEGIN_ALLOW_THREADS for (ptrdiff_t r = 0; r < rows; r++, p += k) {                 \
+            const char *labels = t + (size_t)(r * k) * (size_t)call.views[0].itemsize;       \
+            ptrdiff_t label = t_double ? argmax_f64((const double *)labels, k)                \
+                                       : argmax_f32((const float *)labels, k);                \
+            out[r] = (T)(label == argmax_##SUFFIX(p, k));                                     \
+        }                                                                                     \
+        Py_END_ALLOW_THREADS release(&call);                                                  \
+        Py_RETURN_TRUE;                                                                       \
+    }
+
+ACCURACY(f32, float, "f")
+ACCURACY(f64, double, "d")
 
 /* --- batch gathering -------------------------------------------------------------------- */
 /* fit's shuffled batch: out[i] = x[index[i]] row by row, an index clipped to [0, rows - 1] --

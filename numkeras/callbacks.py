@@ -246,7 +246,7 @@ class CallbackList(Callback):
             callback.on_batch_begin(batch, logs=logs or {})
 
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
-        logs = _pythonify_logs(logs or {})
+        logs = _pythonify_logs(logs) if logs else {}
         for callback in self.callbacks:
             callback.on_batch_end(batch, logs=logs)
 
@@ -266,7 +266,7 @@ class CallbackList(Callback):
             callback.on_train_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
-        logs = _pythonify_logs(logs or {})
+        logs = _pythonify_logs(logs) if logs else {}
         for callback in self.callbacks:
             callback.on_train_batch_end(batch, logs=logs)
 
@@ -276,7 +276,7 @@ class CallbackList(Callback):
             callback.on_test_batch_begin(batch, logs=logs)
 
     def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
-        logs = _pythonify_logs(logs or {})
+        logs = _pythonify_logs(logs) if logs else {}
         for callback in self.callbacks:
             callback.on_test_batch_end(batch, logs=logs)
 

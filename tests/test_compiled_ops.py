@@ -244,15 +244,16 @@ def test_dense_backward_leaves_other_bias_shapes_to_the_tape(ran):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("label_dtype", DTYPES)  # to_categorical's labels are float64
 @pytest.mark.parametrize("k", [1, 2, 10, 17])
-def test_categorical_accuracy_is_numpys_argmax_rule(ran, dtype, k, monkeypatch):
+def test_categorical_accuracy_is_numpys_argmax_rule(ran, dtype, label_dtype, k, monkeypatch):
     """np.argmax's rule on both sides: the first of tied maxima, the first NaN, infinities;
     soft labels; rows in a 3-D batch."""
     from numkeras import metrics
 
     rng = np.random.default_rng(k)
     p = rng.integers(0, 4, (6, 50, k)).astype(dtype)  # small integers: many ties
-    t = one_hot(rng, 300, k, dtype).reshape(6, 50, k)
+    t = one_hot(rng, 300, k, label_dtype).reshape(6, 50, k)
     t[0, :10] = rng.integers(0, 3, (10, k))  # soft labels with ties
     p[1, 0, k // 2] = np.nan
     p[1, 1, :] = np.nan
@@ -273,14 +274,14 @@ def test_categorical_accuracy_is_numpys_argmax_rule(ran, dtype, k, monkeypatch):
 
 
 def test_categorical_accuracy_leaves_what_the_twin_declines_to_numpy(ran):
-    """Mixed float types, a Fortran-ordered batch, one sample of rank 1: NumPy's answer."""
+    """Integer labels, a Fortran-ordered batch, one sample of rank 1: NumPy's answer."""
     from numkeras import metrics
 
-    p = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]], np.float64)
-    t = np.array([[0, 1, 0], [0, 0, 1]], np.float32)
+    p = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]], np.float32)
+    t = np.array([[0, 1, 0], [0, 0, 1]], np.int64)
     np.testing.assert_array_equal(metrics.categorical_accuracy(t, p), [1, 0])
-    np.testing.assert_array_equal(metrics.categorical_accuracy(np.asfortranarray(t),
-                                                               np.asfortranarray(p)), [1, 0])
+    np.testing.assert_array_equal(metrics.categorical_accuracy(
+        np.asfortranarray(t, np.float32), np.asfortranarray(p)), [1, 0])
     assert metrics.categorical_accuracy(t[0], p[0]) == 1
     assert ran == []
 
@@ -317,7 +318,12 @@ def test_the_twins_decline_what_they_cannot_take(twin):
     hits = np.full(4, 7, np.float32)
     assert twin.categorical_accuracy_f32(a, a.copy(), hits[:3], 10) is False  # a hit a row
     assert twin.categorical_accuracy_f32(a, a.copy(), np.full(4, 7, np.float64), 10) is False
+    assert twin.categorical_accuracy_f32(a, a[:2].copy(), hits[:2], 10) is False  # 4 rows vs 2
+    assert twin.categorical_accuracy_f32(a.astype(np.int32), a.copy(), hits, 10) is False
+    assert twin.categorical_accuracy_f32(a, a.copy(), hits, 3) is False
     np.testing.assert_array_equal(hits, 7)
+    with pytest.raises(TypeError, match="expected 3 arrays"):
+        twin.categorical_accuracy_f32(a, a, hits)
     with pytest.raises(TypeError, match="expected 2 arrays and 1 scalars"):
         twin.softmax_f32(a, out)
 
