@@ -87,6 +87,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--retry-noisy", type=int, default=1, help="reruns allowed per noisy run")
     p.add_argument("--timeout", type=float, default=900.0, help="s before a contender is killed")
+    p.add_argument(
+        "--pool",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="run nothing: pool the rounds of earlier reports (this script's --out files) into "
+        "one report, as if they had been one run with more rounds",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.runs, args.epochs, args.repeats = 1, 2, 1
@@ -147,6 +155,7 @@ def environment() -> dict[str, Any]:
     except (OSError, StopIteration):
         pass
     return {
+        "commit": _commit(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpu": cpu,
@@ -154,6 +163,18 @@ def environment() -> dict[str, Any]:
         "numpy": np.__version__,
         "threadpools": pools,
     }
+
+
+def _commit() -> str | None:
+    """The checkout's commit (``-dirty`` with uncommitted changes), or None outside git."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                             text=True, cwd=ROOT, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
 
 
 def blas_line(pools: list[dict[str, Any]]) -> str:
@@ -485,11 +506,47 @@ def print_report(report: dict[str, Any]) -> None:
         )
     print(f"\nPython {env['python']}, numpy {env['numpy']}, torch {env.get('torch') or '-'}")
     print(f"CPU: {env['cpu']} ({env['cpu_count']} cores), {env['platform']}")
+    print(f"numkeras commit: {env.get('commit') or 'unknown'}")
     print(blas_line(env["threadpools"]))
+
+
+def pool_reports(paths: list[Path]) -> dict[str, Any]:
+    """One report from several: their runs together (round i of report k pairs with round i
+    of report k only), the import figures' medians over the reports. On a machine whose speed
+    drifts by tens of percent between processes, more rounds narrow the medians."""
+    reports = [json.loads(path.read_text()) for path in paths]
+    runs = [dict(r, run=[k, r["run"]]) for k, rep in enumerate(reports) for r in rep["runs"]]
+    for r in runs:
+        r["run"] = tuple(r["run"])
+    commits = sorted({rep["environment"].get("commit") or "unknown" for rep in reports})
+    if len(commits) > 1:
+        print(f"note: pooling reports of different commits: {', '.join(commits)}",
+              file=sys.stderr)
+    imports: dict[str, Any] = {}
+    for key, value in reports[0]["imports"].items():
+        if isinstance(value, float):  # seconds and milliseconds; "repeats" stays as it was
+            imports[key] = _median([rep["imports"].get(key) for rep in reports])
+        else:
+            imports[key] = value
+    first = reports[0]["config"]
+    config = dict(first, runs=sum(rep["config"]["runs"] for rep in reports),
+                  pooled_from=[str(path) for path in paths])
+    env = dict(reports[0]["environment"], commit=", ".join(commits))
+    summary = summarize(runs)
+    return {"config": config, "environment": env, "imports": imports, "summary": summary,
+            "targets": check_targets(summary, imports),
+            "runs": [dict(r, run=list(r["run"])) for r in runs]}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.pool:
+        report = pool_reports(args.pool)
+        print_report(report)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nwritten: {args.out}")
+        return 0
     names = set(args.only.split(",")) if args.only else {c.name for c in CONTENDERS}
     unknown = names - {c.name for c in CONTENDERS}
     if unknown:
