@@ -515,9 +515,7 @@ def pool_reports(paths: list[Path]) -> dict[str, Any]:
     of report k only), the import figures' medians over the reports. On a machine whose speed
     drifts by tens of percent between processes, more rounds narrow the medians."""
     reports = [json.loads(path.read_text()) for path in paths]
-    runs = [dict(r, run=[k, r["run"]]) for k, rep in enumerate(reports) for r in rep["runs"]]
-    for r in runs:
-        r["run"] = tuple(r["run"])
+    runs = [dict(r, run=(k, r["run"])) for k, rep in enumerate(reports) for r in rep["runs"]]
     commits = sorted({rep["environment"].get("commit") or "unknown" for rep in reports})
     if len(commits) > 1:
         print(f"note: pooling reports of different commits: {', '.join(commits)}",
@@ -534,8 +532,7 @@ def pool_reports(paths: list[Path]) -> dict[str, Any]:
     env = dict(reports[0]["environment"], commit=", ".join(commits))
     summary = summarize(runs)
     return {"config": config, "environment": env, "imports": imports, "summary": summary,
-            "targets": check_targets(summary, imports),
-            "runs": [dict(r, run=list(r["run"])) for r in runs]}
+            "targets": check_targets(summary, imports), "runs": runs}
 
 
 def main(argv: list[str] | None = None) -> int:
