@@ -655,6 +655,14 @@ static PyObject *py_helper_items(PyObject *self, PyObject *unused) {
 WRAPPERS(float, f32, 'f')
 WRAPPERS(double, f64, 'd')
 
+/* An array of `len` elements as rows of `k_arg` (a whole number >= 1 that divides len): 1 and
+ * k and rows set, or 0 (the kernel declines). */
+static int rows_of(double k_arg, Py_ssize_t len, ptrdiff_t *k, ptrdiff_t *rows) {
+    *k = (ptrdiff_t)k_arg;
+    *rows = *k > 0 ? (ptrdiff_t)len / *k : 0;
+    return *k >= 1 && (double)*k == k_arg && *rows * *k == len;
+}
+
 /* Op kernels: `k` (the row length) is the last scalar; CHECK tests the arrays' lengths. */
 #define OP_WRAP(NAME, SUFFIX, T, FORMAT, N_ARRAYS, N_SCALARS, WRITABLE, CHECK, INVOCATION)   \
     static PyObject *py_##NAME##_##SUFFIX(PyObject *self, PyObject *const *args,              \
@@ -666,10 +674,9 @@ WRAPPERS(double, f64, 'd')
             return NULL;                                                                      \
         if (ok == 0)                                                                          \
             Py_RETURN_FALSE;                                                                  \
-        double k_arg = S(N_SCALARS - 1);                                                      \
-        ptrdiff_t k = (ptrdiff_t)k_arg, rows = k > 0 ? (ptrdiff_t)LEN(0) / k : 0;             \
+        ptrdiff_t k, rows;                                                                    \
         T *scratch = NULL;                                                                    \
-        if (k < 1 || (double)k != k_arg || rows * k != LEN(0) || !(CHECK) ||                  \
+        if (!rows_of(S(N_SCALARS - 1), LEN(0), &k, &rows) || !(CHECK) ||                      \
             !(scratch = PyMem_Malloc(k * sizeof(T)))) {                                       \
             release(&call);                                                                   \
             Py_RETURN_FALSE;                                                                  \
@@ -726,9 +733,9 @@ OP_WRAPPERS(double, f64, 'd')
             release(&call);                                                                   \
             Py_RETURN_FALSE;                                                                  \
         }                                                                                     \
-        ptrdiff_t k = (ptrdiff_t)k_arg, rows = k > 0 ? (ptrdiff_t)LEN(1) / k : 0;             \
-        if (k < 1 || (double)k != k_arg || rows * k != LEN(1) || LEN(0) != LEN(1) ||          \
-            LEN(2) != rows || any_overlap(&call)) {                                           \
+        ptrdiff_t k, rows;                                                                    \
+        if (!rows_of(k_arg, LEN(1), &k, &rows) || LEN(0) != LEN(1) || LEN(2) != rows ||       \
+            any_overlap(&call)) {                                                             \
             release(&call);                                                                   \
             Py_RETURN_FALSE;                                                                  \
         }                                                                                     \
