@@ -70,7 +70,7 @@ def function(name: str, dtype: np.dtype) -> Any:
     that type. Looked up once per kernel and type, and again when the module changes (it is
     switched off or on, or a test swaps it)."""
     global _functions_of
-    module = extension()
+    module = _module if enabled and _module is not None else extension()  # (a call less per step)
     if module is not _functions_of:
         _functions.clear()
         _functions_of = module

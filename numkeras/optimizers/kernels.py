@@ -51,10 +51,11 @@ def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) 
     function = _compiled.function(name, arrays[0].dtype)
     if function is None:
         return False
-    if len(arrays) != SIGNATURES[name][0] or len(scalars) != SIGNATURES[name][1]:
+    n_arrays, n_scalars = SIGNATURES[name]
+    if len(arrays) != n_arrays or len(scalars) != n_scalars:
         raise ValueError(
-            f"kernel {name!r} takes {SIGNATURES[name][0]} arrays and {SIGNATURES[name][1]} "
-            f"scalars, got {len(arrays)} and {len(scalars)}"
+            f"kernel {name!r} takes {n_arrays} arrays and {n_scalars} scalars, got "
+            f"{len(arrays)} and {len(scalars)}"
         )
     shape = arrays[0].shape
     for a in arrays:
