@@ -355,6 +355,9 @@ static int any_overlap(const Call *call) {
     return 0;
 }
 
+static int finish_background(void);
+static void settle(const Call *call);
+
 /* Parse `n_arrays` arrays of item type `format` ("f" or "d"), then `n_scalars` numbers. Array i
  * must be writable when bit i of `writable` is set. With `same_length`, every array must have
  * the first one's length (the optimizer kernels); otherwise the caller checks lengths.
@@ -379,13 +382,16 @@ static int parse(PyObject *const *args, Py_ssize_t nargs, int n_arrays, int n_sc
         if (!acquire(call, args[i], (writable >> i) & 1, formats, itemsize) ||
             (same_length && call->views[i].len != call->views[0].len)) {
             release(call);
+            finish_background(); /* the caller's NumPy code may touch the job's memory */
             return 0;
         }
     }
     if (any_overlap(call)) {
         release(call);
+        finish_background();
         return 0;
     }
+    settle(call);
     call->n = call->views[0].len / itemsize;
     return 1;
 }
@@ -414,6 +420,14 @@ static int parse(PyObject *const *args, Py_ssize_t nargs, int n_arrays, int n_sc
 
 typedef void (*RangeFunction)(const Call *call, size_t start, size_t end);
 
+/* A long update left running on the helper (see "an update in the background" below). */
+static struct {
+    int pending;            /* posted and not yet finished; read and changed with the GIL held */
+    Call call;              /* the job's arrays, kept acquired */
+    RangeFunction function;
+    size_t n;
+} background;
+
 #if HAVE_HELPER
 enum { IDLE, POSTED, RUNNING }; /* the helper's part in the current loop */
 
@@ -421,7 +435,7 @@ static struct {
     int wanted;                 /* use_helper_thread(False) turns it off */
     int started;                /* 1 running, 0 not yet (or lost in a fork), -1 cannot start */
     pthread_t thread;
-    pthread_mutex_t owner;      /* held by the one caller sharing a loop at a time */
+    atomic_int busy;            /* 1 while a caller shares a loop (or one runs in the background) */
     pthread_mutex_t lock;       /* with wake: how the caller wakes the sleeping helper */
     pthread_cond_t wake;
     unsigned long posts;
@@ -472,9 +486,11 @@ static void *helper_main(void *unused) {
     return NULL;
 }
 
+static void complete_before_fork(void);
+
 /* A forked child has no helper thread and may have copied a locked mutex: start afresh. */
 static void reset_after_fork(void) {
-    pthread_mutex_init(&helper.owner, NULL);
+    atomic_store(&helper.busy, background.pending); /* held until the done job's release */
     pthread_mutex_init(&helper.lock, NULL);
     pthread_cond_init(&helper.wake, NULL);
     atomic_store(&helper.state, IDLE);
@@ -507,7 +523,7 @@ static int helper_available(void) {
         static int fork_handler = 0;
         if (!fork_handler) {
             reset_after_fork(); /* also the first initialisation */
-            fork_handler = pthread_atfork(NULL, NULL, reset_after_fork) == 0;
+            fork_handler = pthread_atfork(complete_before_fork, NULL, reset_after_fork) == 0;
         }
         helper.started = sysconf(_SC_NPROCESSORS_ONLN) > 1 && fork_handler && start_thread()
                              ? 1
@@ -537,19 +553,23 @@ static int keep_helper_away(void) {
 #endif
 }
 
-/* Run function over [0, n) in pieces of `chunk`, shared with the helper if `share` (the loop is
- * long and helper_available()) and no other thread is sharing a loop now. Without the GIL. */
-static void run_shared(RangeFunction function, const Call *call, size_t n, size_t chunk,
-                       int share) {
-    if (!share || pthread_mutex_trylock(&helper.owner) != 0) {
-        function(call, 0, n);
-        return;
-    }
+/* Whether this caller may share a loop with the helper now (nobody else is sharing one and a
+ * CPU is left for the helper); then it owns the helper until release_helper(). */
+static int claim_helper(void) {
+    int free_ = 0;
+    if (!atomic_compare_exchange_strong(&helper.busy, &free_, 1))
+        return 0;
     if (!keep_helper_away()) {
-        pthread_mutex_unlock(&helper.owner);
-        function(call, 0, n);
-        return;
+        atomic_store(&helper.busy, 0);
+        return 0;
     }
+    return 1;
+}
+
+static void release_helper(void) { atomic_store(&helper.busy, 0); }
+
+/* Hand the loop to the helper: it takes pieces from now on. */
+static void post(RangeFunction function, const Call *call, size_t n, size_t chunk) {
     helper.function = function;
     helper.call = call;
     helper.n = n;
@@ -561,13 +581,69 @@ static void run_shared(RangeFunction function, const Call *call, size_t n, size_
     helper.posts++;
     pthread_cond_signal(&helper.wake);
     pthread_mutex_unlock(&helper.lock);
+}
+
+/* Take the pieces the helper has not taken, then wait for its last one. */
+static void finish(RangeFunction function, const Call *call, size_t n, size_t chunk) {
     size_t done = 0;
     take_chunks(function, call, n, chunk, &done);
     int posted = POSTED; /* the helper has not begun: it never will on this loop */
     if (!atomic_compare_exchange_strong(&helper.state, &posted, IDLE))
         while (atomic_load(&helper.state) != IDLE)
             sched_yield(); /* the helper is finishing its last piece */
-    pthread_mutex_unlock(&helper.owner);
+}
+
+/* Run function over [0, n) in pieces of `chunk`, shared with the helper if `share` (the loop is
+ * long and helper_available()) and no other thread is sharing a loop now. Without the GIL. */
+static void run_shared(RangeFunction function, const Call *call, size_t n, size_t chunk,
+                       int share) {
+    if (!share || !claim_helper()) {
+        function(call, 0, n);
+        return;
+    }
+    post(function, call, n, chunk);
+    finish(function, call, n, chunk);
+    release_helper();
+}
+
+/* --- an update in the background ------------------------------------------------------- */
+/* Between a step's optimizer update and the next step's forward pass, fit reads no weight: it
+ * gathers the next batch, keeps its metrics and runs its loop's Python. So a long update may
+ * run on the helper alone meanwhile (as work queued on a GPU stream would), when fit asks for
+ * it. The job keeps its arrays acquired -- alive -- until finish_background(), which fit calls
+ * before the next step, after its loop and before any callback that might read a weight. Any
+ * kernel given an array that overlaps the job's first waits for the job (a kernel that declines
+ * its arrays waits for any job: its caller's NumPy code could touch the job's memory), and a
+ * fork waits for it, so no thread ever sees a half-done update. Same result, bit for bit: the
+ * update is cut into the same independent pieces. */
+static int start_background(RangeFunction function, const Call *call, size_t n) {
+    if (background.pending || n < SPLIT_MIN || !helper_available() || !claim_helper())
+        return 0;
+    background.call = *call; /* the views move into the job; the caller must not release them */
+    background.function = function;
+    background.n = n;
+    background.pending = 1;
+    post(function, &background.call, n, CHUNK);
+    return 1;
+}
+
+/* Wait for the background job, doing the pieces the helper has not taken, then release its
+ * arrays. Called with the GIL held; 1 if there was a job. */
+static int finish_background(void) {
+    if (!background.pending)
+        return 0;
+    Py_BEGIN_ALLOW_THREADS finish(background.function, &background.call, background.n, CHUNK);
+    Py_END_ALLOW_THREADS
+    background.pending = 0;
+    release(&background.call);
+    release_helper();
+    return 1;
+}
+
+/* Before a fork: let the job complete, so that neither process holds half an update. */
+static void complete_before_fork(void) {
+    if (background.pending)
+        finish(background.function, &background.call, background.n, CHUNK);
 }
 #else
 static int helper_available(void) { return 0; }
@@ -577,7 +653,29 @@ static void run_shared(RangeFunction function, const Call *call, size_t n, size_
     (void)chunk, (void)share;
     function(call, 0, n);
 }
+
+static int start_background(RangeFunction function, const Call *call, size_t n) {
+    (void)function, (void)call, (void)n;
+    return 0;
+}
+
+static int finish_background(void) { return 0; }
 #endif
+
+/* Wait for the background job if it shares memory with one of `call`'s arrays. */
+static void settle(const Call *call) {
+    if (!background.pending)
+        return;
+    for (int i = 0; i < call->count; i++)
+        for (int j = 0; j < background.call.count; j++) {
+            char *a = call->views[i].buf, *b = background.call.views[j].buf;
+            Py_ssize_t len_a = call->views[i].len, len_b = background.call.views[j].len;
+            if (len_a > 0 && len_b > 0 && a < b + len_b && b < a + len_a) {
+                finish_background();
+                return;
+            }
+        }
+}
 
 static PyObject *py_use_helper_thread(PyObject *self, PyObject *arg) {
     int wanted = PyObject_IsTrue(arg);
@@ -590,6 +688,10 @@ static PyObject *py_use_helper_thread(PyObject *self, PyObject *arg) {
 #else
     Py_RETURN_FALSE;
 #endif
+}
+
+static PyObject *py_finish_background(PyObject *self, PyObject *unused) {
+    return PyBool_FromLong(finish_background());
 }
 
 static PyObject *py_helper_items(PyObject *self, PyObject *unused) {
@@ -619,6 +721,12 @@ static PyObject *py_helper_items(PyObject *self, PyObject *unused) {
     static PyObject *py_##NAME##_##SUFFIX(PyObject *self, PyObject *const *args,              \
                                           Py_ssize_t nargs) {                                 \
         Call call;                                                                            \
+        int background_ok = 0; /* an extra last argument, True: a long update may be left */   \
+        if (nargs == N_ARRAYS + N_SCALARS + 1) { /* running on the helper (see above) */      \
+            background_ok = PyObject_IsTrue(args[--nargs]);                                   \
+            if (background_ok < 0)                                                            \
+                return NULL;                                                                  \
+        }                                                                                     \
         unsigned writable = N_ARRAYS == 1 ? 1u : ((1u << N_ARRAYS) - 1) & ~2u;             \
         int ok = parse(args, nargs, N_ARRAYS, N_SCALARS, FORMAT, sizeof(T), writable, 1, &call); \
         if (ok < 0)                                                                           \
@@ -626,6 +734,8 @@ static PyObject *py_helper_items(PyObject *self, PyObject *unused) {
         if (ok == 0)                                                                          \
             Py_RETURN_FALSE;                                                                  \
         size_t n = (size_t)call.n;                                                            \
+        if (background_ok && start_background(range_##NAME##_##SUFFIX, &call, n))            \
+            Py_RETURN_TRUE; /* the job holds the arrays now */                                \
         int share = n >= SPLIT_MIN && helper_available();                                     \
         Py_BEGIN_ALLOW_THREADS run_shared(range_##NAME##_##SUFFIX, &call, n, CHUNK, share);   \
         Py_END_ALLOW_THREADS release(&call);                                                  \
@@ -731,14 +841,17 @@ OP_WRAPPERS(double, f64, 'd')
                                                                sizeof(T)) ||                  \
             !acquire(&call, args[2], 1, FORMAT, sizeof(T))) {                                 \
             release(&call);                                                                   \
+            finish_background();                                                              \
             Py_RETURN_FALSE;                                                                  \
         }                                                                                     \
         ptrdiff_t k, rows;                                                                    \
         if (!rows_of(k_arg, LEN(1), &k, &rows) || LEN(0) != LEN(1) || LEN(2) != rows ||       \
             any_overlap(&call)) {                                                             \
             release(&call);                                                                   \
+            finish_background();                                                              \
             Py_RETURN_FALSE;                                                                  \
         }                                                                                     \
+        settle(&call);                                                                        \
         int t_double = call.views[0].itemsize == 8;                                           \
         const char *t = A(0);                                                                 \
         const T *p = A(1);                                                                    \
@@ -787,6 +900,7 @@ static void take_rows_range(const Call *call, size_t start, size_t end) {
             if (!acquire(&call, args[i], i == 2, formats[i], i == 1 ? 8 : (Py_ssize_t)sizeof(T)) \
                 || call.views[i].ndim != (i == 1 ? 1 : call.views[0].ndim)) {                 \
                 release(&call);                                                               \
+                finish_background();                                                          \
                 Py_RETURN_FALSE;                                                              \
             }                                                                                 \
         }                                                                                     \
@@ -797,8 +911,10 @@ static void take_rows_range(const Call *call, size_t start, size_t end) {
             fits = out->shape[d] == x->shape[d];                                              \
         if (!fits || any_overlap(&call)) {                                                    \
             release(&call);                                                                   \
+            finish_background();                                                              \
             Py_RETURN_FALSE;                                                                  \
         }                                                                                     \
+        settle(&call);                                                                        \
         size_t row_bytes = (size_t)(x->len / x->shape[0]);                                    \
         size_t chunk = row_bytes >= GATHER_CHUNK ? 1 : GATHER_CHUNK / (row_bytes ? row_bytes : 1); \
         int share = (size_t)out->len >= GATHER_SPLIT_MIN && helper_available();               \
@@ -830,6 +946,10 @@ static PyMethodDef methods[] = {
      "use_helper_thread(flag) -> bool: share long optimizer updates and large batch gathers "
      "with a helper thread (on by default); returns the previous setting. Results are the same "
      "either way."},
+    {"finish_background", py_finish_background, METH_NOARGS,
+     "finish_background() -> bool: wait for the update left running on the helper thread (an "
+     "optimizer kernel called with a last argument True), if there is one, and release its "
+     "arrays; whether there was one."},
     {"helper_items", py_helper_items, METH_NOARGS,
      "helper_items() -> int: how many items (elements of an update, rows of a gather) the "
      "helper thread has done so far."},

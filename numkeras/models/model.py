@@ -25,6 +25,7 @@ from numkeras import metrics as metrics_module
 from numkeras import optimizers
 from numkeras.autodiff import GradientTape, Tensor, value_of
 from numkeras.layers.layer import Layer
+from numkeras.optimizers import kernels
 
 Batch = tuple[np.ndarray, Any, Any]
 
@@ -237,6 +238,12 @@ class Model(Layer):
         )
         callback_list.on_train_begin()
         batch_logs = _uses_batch_logs(callback_list, "on_train_batch_end", "on_batch_end")
+        # Between two steps fit reads no weight itself, so a long optimizer update may finish
+        # on the helper thread while the next batch is gathered -- unless a custom train_step,
+        # optimizer or per-batch callback might read one then.
+        background = (type(self).train_step is Model.train_step
+                      and _from_numkeras(self.optimizer)
+                      and not _may_read_weights_between_steps(callback_list))
         epoch_logs: dict[str, float] = {}
         try:
             for epoch in range(initial_epoch, epochs):
@@ -245,12 +252,14 @@ class Model(Layer):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
                 batches = _batches(x, y, sample_weight, batch_size, shuffle, self.dtype)
-                for step, (xb, yb, swb) in zip(range(steps), batches):
-                    callback_list.on_train_batch_begin(step)
-                    self.train_step(xb, yb, swb)
-                    callback_list.on_train_batch_end(step, self._logs() if batch_logs else {})
-                    if self.stop_training:
-                        break
+                with kernels.background_updates(background):  # all finished on leaving
+                    for step, (xb, yb, swb) in zip(range(steps), batches):
+                        callback_list.on_train_batch_begin(step)
+                        kernels.finish_background()  # the step reads the weights
+                        self.train_step(xb, yb, swb)
+                        callback_list.on_train_batch_end(step, self._logs() if batch_logs else {})
+                        if self.stop_training:
+                            break
                 epoch_logs = self._logs()
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
                     x_val, y_val, sw_val = validation_data
@@ -636,19 +645,34 @@ def _adds_up(metric: Any) -> bool:
     return fn is None or _from_numkeras(fn)
 
 
+def _overrides(callback: Any, hook: str) -> bool:
+    """Whether ``callback`` has its own ``hook``: a method of its class, or a function set on
+    the instance (as ``LambdaCallback`` does)."""
+    own = getattr(callback, hook)
+    return getattr(own, "__func__", own) is not getattr(callbacks_module.Callback, hook)
+
+
 def _uses_batch_logs(callback_list: Any, *hooks: str) -> bool:
     """Whether any callback reads per-batch logs: one that says so (``_reads_batch_logs``, as
     the progress bar does), or else one that overrides one of these per-batch hooks. Running
     metric results are only computed for each batch when somebody looks at them."""
-    base = callbacks_module.Callback
     for cb in callback_list.callbacks:
         says = getattr(cb, "_reads_batch_logs", None)
         if says is not None:
             if says:
                 return True
-        elif any(getattr(type(cb), hook) is not getattr(base, hook) for hook in hooks):
+        elif any(_overrides(cb, hook) for hook in hooks):
             return True
     return False
+
+
+def _may_read_weights_between_steps(callback_list: Any) -> bool:
+    """Whether a callback may look at the model between two training steps: any with a
+    per-batch hook of its own, except numkeras's progress bar (which prints the logs)."""
+    hooks = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+    return any(type(cb) is not callbacks_module.ProgbarLogger
+               and any(_overrides(cb, hook) for hook in hooks)
+               for cb in callback_list.callbacks)
 
 
 def _resolve_verbose(verbose: Any) -> int:

@@ -14,6 +14,12 @@ costs about a microsecond, so the small weights (biases) take the fused path too
 131,072 elements or more are shared with a helper thread on the other core (same result, see
 ``numkeras._compiled``): inside the seed's ``fit`` that took a step from ~3.98 to ~3.64-3.69 ms.
 
+Inside :func:`background_updates` (which ``fit`` opens around its batches when nothing it does
+between two steps can read a weight), an update that long is instead left running on the helper
+alone, and the caller goes on: ``fit`` gathers the next batch and runs its Python meanwhile, and
+calls :func:`finish_background` before the next step reads the weights. Any kernel handed an
+array that overlaps the running update waits for it first. Same result, bit for bit.
+
 The NumPy path is used instead when the compiled module is missing or disabled
 (``NUMKERAS_DISABLE_FUSED=1``, ``numkeras._compiled.enabled = False``), and for arrays that are
 not C-contiguous float32/float64 of one shape or that overlap.
@@ -21,7 +27,9 @@ not C-contiguous float32/float64 of one shape or that overlap.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -46,10 +54,12 @@ def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) 
 
     ``False`` means nothing was touched and the caller should take its NumPy path. The
     extension itself refuses (returns False for) arrays that are not C-contiguous, of another
-    float type than the first, or overlapping; shapes are compared here.
+    float type than the first, or overlapping; shapes are compared here. Inside
+    :func:`background_updates` a long update may still be running when it returns True.
     """
     function = _compiled.function(name, arrays[0].dtype)
     if function is None:
+        finish_background()  # switched off meanwhile: the NumPy path must not race the helper
         return False
     n_arrays, n_scalars = SIGNATURES[name]
     if len(arrays) != n_arrays or len(scalars) != n_scalars:
@@ -60,6 +70,32 @@ def fused(name: str, arrays: Sequence[np.ndarray], scalars: Sequence[Any] = ()) 
     shape = arrays[0].shape
     for a in arrays:
         if a.shape != shape:
+            finish_background()
             return False
+    if getattr(_thread, "background", False):
+        return function(*arrays, *scalars, True)
     return function(*arrays, *scalars)
+
+
+_thread = threading.local()  # .background: this thread is inside background_updates()
+
+
+@contextmanager
+def background_updates(allowed: bool = True) -> Iterator[None]:
+    """Within the block (if ``allowed``), this thread's long updates may be left running on
+    the helper thread while it goes on; call :func:`finish_background` before anything reads
+    an updated array. On leaving the block, every update has finished."""
+    previous = getattr(_thread, "background", False)
+    _thread.background = allowed
+    try:
+        yield
+    finally:
+        _thread.background = previous
+        finish_background()
+
+
+def finish_background() -> bool:
+    """Wait for the update left running on the helper thread, if any; whether there was one."""
+    finish = getattr(_compiled._module, "finish_background", None)  # even if switched off since
+    return bool(finish is not None and finish())
 

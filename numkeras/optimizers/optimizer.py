@@ -282,6 +282,7 @@ class Optimizer:
         for variable in variables:
             constraint = getattr(variable, "constraint", None)
             if constraint is not None:
+                kernels.finish_background()  # the constraint reads the updated value
                 variable.assign(constraint(variable))
 
     def _check_variables_are_known(self, variables: Sequence[Variable]) -> None:

@@ -496,3 +496,103 @@ def test_empty_x_is_refused_with_the_method_named(method, verb):
     args = (X[:0], Y[:0]) if method != "predict" else (X[:0],)
     with pytest.raises(ValueError, match=rf"{method}: `x` is empty .* nothing to {verb}$"):
         getattr(model, method)(*args, verbose=0)
+
+
+# --- fit leaves a long optimizer update running on the helper while it gathers the next batch
+BIG_IN, BIG_UNITS = 600, 256  # a 153,600-element kernel: long enough for the helper thread
+
+
+def background_run(monkeypatch, *, callbacks_=(), model_class=models.Sequential,
+                   optimizer=None, epochs=2):
+    """Train a model with one long kernel; its final weights and how many of fit's waits found
+    an update still left running on the helper thread."""
+    from numkeras import _compiled
+    from numkeras.optimizers import kernels
+
+    if _compiled.extension() is None:
+        pytest.fail("numkeras/_fused.c was not built")
+    _compiled.extension().use_helper_thread(True)
+    waits = []
+    real_finish = kernels.finish_background
+
+    def counting_finish():
+        found = real_finish()
+        waits.append(found)
+        return found
+
+    monkeypatch.setattr(kernels, "finish_background", counting_finish)
+    set_random_seed(3)
+    rng = np.random.default_rng(5)
+    x = rng.random((512, BIG_IN), dtype=np.float32)
+    y = to_categorical(rng.integers(0, CLASSES, 512), CLASSES)
+    model = model_class([layers.Input((BIG_IN,)), layers.Dense(BIG_UNITS, activation="relu"),
+                         layers.Dense(CLASSES, activation="softmax")])
+    model.compile(optimizer or optimizers.RMSprop(), "categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, batch_size=64, epochs=epochs, verbose=0, callbacks=list(callbacks_))
+    assert real_finish() is False  # nothing is left running once fit returns
+    return [w.numpy() for w in model.weights], sum(waits)
+
+
+def test_fit_leaves_long_updates_to_the_helper_with_the_same_weights(monkeypatch, until_shared):
+    weights, left_running = background_run(monkeypatch)
+    hook = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: None)
+    reference, none_left = background_run(monkeypatch, callbacks_=[hook])
+    assert left_running > 0
+    assert none_left == 0  # a per-batch callback might read the weights: no background then
+    for got, want in zip(weights, reference, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+class CustomStep(models.Sequential):
+    def train_step(self, x, y, sample_weight=None):
+        super().train_step(x, y, sample_weight)
+        self.kernel_norms = float(np.linalg.norm(self.layers[0].kernel.numpy()))
+
+
+class ClippedRMSprop(optimizers.RMSprop):
+    def update_step(self, gradient, variable, learning_rate):
+        super().update_step(gradient, variable, learning_rate)
+        variable.assign(np.clip(variable.numpy(), -0.05, 0.05))
+
+
+@pytest.mark.parametrize("case", ["train_step", "optimizer", "batch_callback"])
+def test_no_update_is_left_running_where_user_code_may_read_the_weights(monkeypatch, case,
+                                                                         until_shared):
+    class Reader(callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            self.seen = self.model.layers[0].kernel.numpy()
+
+    kwargs = {"train_step": {"model_class": CustomStep},
+              "optimizer": {"optimizer": ClippedRMSprop()},
+              "batch_callback": {"callbacks_": [Reader()]}}[case]
+    _, left_running = background_run(monkeypatch, epochs=1, **kwargs)
+    assert left_running == 0
+
+
+def test_an_error_in_fit_leaves_no_update_running(monkeypatch, until_shared):
+    from numkeras.optimizers import kernels
+
+    calls = []
+    real_update = models.Sequential._update_metrics
+
+    def failing_update(self, *args):  # runs after the optimizer's update in train_step
+        calls.append(1)
+        if len(calls) == 3:
+            assert kernels._thread.background  # an update may be running right now
+            raise RuntimeError("stop here")
+        return real_update(self, *args)
+
+    monkeypatch.setattr(models.Sequential, "_update_metrics", failing_update)
+    with pytest.raises(RuntimeError, match="stop here"):
+        background_run(monkeypatch, epochs=1)
+    assert kernels.finish_background() is False
+    assert not getattr(kernels._thread, "background", False)
+
+
+def test_lambda_callback_batch_hooks_get_the_running_logs():
+    seen = []
+    model = small_model()
+    hook = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(logs))
+    model.fit(X, Y, batch_size=20, epochs=1, verbose=0, callbacks=[hook])
+    assert len(seen) == 2 and all(set(logs) == {"loss", "accuracy"} for logs in seen)

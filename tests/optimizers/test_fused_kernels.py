@@ -338,3 +338,99 @@ def test_the_helper_rounds_as_the_calling_thread_does(helper_on, until_shared):
         libm.fesetround(fe_tonearest)
     assert not np.array_equal(downward, nearest)  # the mode mattered
     np.testing.assert_array_equal(shared, downward)
+
+
+# --- updates in the background: fit may leave a long update running on the helper ----------
+@pytest.fixture
+def background(helper_on):
+    """The compiled module, its helper on, where a second CPU lets it start background jobs."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cpus or 1) < 2:
+        pytest.skip("the helper thread needs a second CPU")
+    helper_on.finish_background()
+    yield helper_on
+    helper_on.finish_background()
+
+
+RMSPROP = (0.9, 0.1, 1e-7, 1e-3)
+
+
+def test_a_background_update_gives_the_update_computed_alone(background):
+    arrays = rmsprop_arrays(1 << 20, 5)
+    want = rmsprop_alone(background, arrays, 1)
+    w, g, v = (a.copy() for a in arrays)
+    assert background.rmsprop_f32(w, g, v, *RMSPROP, True)
+    assert background.finish_background() is True  # it was left running
+    assert background.finish_background() is False  # and is finished now
+    np.testing.assert_array_equal(np.concatenate([w, v]), want)
+
+
+def test_short_updates_and_updates_not_asked_to_are_never_left_running(background):
+    short = rmsprop_arrays(1000, 6)
+    assert background.rmsprop_f32(*short, *RMSPROP, True)
+    assert background.finish_background() is False
+    long = rmsprop_arrays(1 << 20, 6)
+    assert background.rmsprop_f32(*long, *RMSPROP)
+    assert background.rmsprop_f32(*long, *RMSPROP, False)
+    assert background.finish_background() is False
+
+
+def test_a_kernel_given_the_running_update_s_memory_waits_for_it(background):
+    arrays = rmsprop_arrays(1 << 21, 7)
+    step = np.random.default_rng(8).standard_normal(1 << 21).astype(np.float32)
+    previous = background.use_helper_thread(False)
+    try:  # the reference: RMSprop, then SGD on the same weight, one after the other
+        w, g, v = (a.copy() for a in arrays)
+        assert background.rmsprop_f32(w, g, v, *RMSPROP) and background.sgd_f32(w, step, 0.5)
+        want = w
+    finally:
+        background.use_helper_thread(previous)
+    w, g, v = (a.copy() for a in arrays)
+    assert background.rmsprop_f32(w, g, v, *RMSPROP, True)
+    assert background.sgd_f32(w[::-1][::-1], step, 0.5)  # the same memory, another view
+    assert background.finish_background() is False  # the SGD call waited for it
+    np.testing.assert_array_equal(w, want)
+
+
+def test_a_kernel_on_other_memory_does_not_wait(background):
+    arrays = rmsprop_arrays(1 << 20, 9)
+    other = [np.ones(1000, np.float32), np.ones(1000, np.float32)]
+    assert background.rmsprop_f32(*arrays, *RMSPROP, True)
+    assert background.sgd_f32(*other, 0.5)
+    assert background.finish_background() is True
+
+
+def test_a_kernel_that_declines_waits_for_the_running_update(background):
+    arrays = rmsprop_arrays(1 << 20, 10)
+    assert background.rmsprop_f32(*arrays, *RMSPROP, True)
+    strided = np.ones(2000, np.float32)[::2]  # not contiguous: declined, NumPy takes over
+    assert not background.sgd_f32(strided, np.ones(1000, np.float32), 0.5)
+    assert background.finish_background() is False
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_fork_waits_for_the_running_update():
+    code = """
+import os, numpy as np
+from numkeras import _compiled
+module = _compiled.extension()
+n, hyper = 1 << 22, (0.9, 0.1, 1e-7, 1e-3)
+rng = np.random.default_rng(0)
+w0, g, v0 = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
+v0 = np.abs(v0)
+module.use_helper_thread(False)
+want_w, want_v = w0.copy(), v0.copy()
+for _ in range(2):
+    module.rmsprop_f32(want_w, g, want_v, *hyper)
+module.use_helper_thread(True)
+w, v = w0.copy(), v0.copy()
+module.rmsprop_f32(w, g, v, *hyper)  # shared with the helper, which is running from now on
+module.rmsprop_f32(w, g, v, *hyper, True)  # left running on the helper
+pid = os.fork()
+if pid == 0:  # no helper here: the update must have been completed before the fork
+    whole = np.array_equal(w, want_w) and np.array_equal(v, want_v)
+    os._exit(0 if whole and module.finish_background() else 3)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status), module.finish_background(), np.array_equal(w, want_w))
+"""
+    assert run_python(code) == "0 True True"
