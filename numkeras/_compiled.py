@@ -17,7 +17,8 @@ the caller and the helper take pieces of the loop (elements, rows) from a shared
 each piece is computed as it would be alone, so the result is the same bit for bit. Between
 NumPy's matrix products the second core is otherwise idle (OpenBLAS's worker only spins there).
 Inside ``fit``, a step's long update may instead be left to the helper alone while ``fit`` gathers
-the next batch (``numkeras.optimizers.kernels.background_updates``). Setting ``NUMKERAS_HELPER_THREAD=0`` (read when the module loads) or calling
+the next batch (``numkeras.optimizers.kernels.background_updates``). Setting
+``NUMKERAS_HELPER_THREAD=0`` (read when the module loads) or calling
 ``extension().use_helper_thread(False)`` keeps all the work on the calling thread, e.g. when
 one process per core already takes all cores.
 """
