@@ -342,16 +342,18 @@ static int acquire(Call *call, PyObject *obj, int writable, const char *formats,
            view->itemsize == size && (uintptr_t)view->buf % (uintptr_t)size == 0;
 }
 
+/* Whether two views share memory. */
+static int views_overlap(const Py_buffer *x, const Py_buffer *y) {
+    const char *a = x->buf, *b = y->buf;
+    return x->len > 0 && y->len > 0 && a < b + y->len && b < a + x->len;
+}
+
 /* Whether two of the acquired views share memory (the loops assume they do not). */
 static int any_overlap(const Call *call) {
-    for (int i = 0; i < call->count; i++) {
-        for (int j = i + 1; j < call->count; j++) {
-            char *a = call->views[i].buf, *b = call->views[j].buf;
-            Py_ssize_t len_a = call->views[i].len, len_b = call->views[j].len;
-            if (len_a > 0 && len_b > 0 && a < b + len_b && b < a + len_a)
+    for (int i = 0; i < call->count; i++)
+        for (int j = i + 1; j < call->count; j++)
+            if (views_overlap(&call->views[i], &call->views[j]))
                 return 1;
-        }
-    }
     return 0;
 }
 
@@ -610,8 +612,9 @@ static void run_shared(RangeFunction function, const Call *call, size_t n, size_
 /* Between a step's optimizer update and the next step's forward pass, fit reads no weight: it
  * gathers the next batch, keeps its metrics and runs its loop's Python. So a long update may
  * run on the helper alone meanwhile (as work queued on a GPU stream would), when fit asks for
- * it. The job keeps its arrays acquired -- alive -- until finish_background(), which fit calls
- * before the next step, after its loop and before any callback that might read a weight. Any
+ * it (never where user code could read a weight between steps). The job keeps its arrays
+ * acquired -- alive -- until finish_background(), which fit calls before the next step and after
+ * its loop. Any
  * kernel given an array that overlaps the job's first waits for the job (a kernel that declines
  * its arrays waits for any job: its caller's NumPy code could touch the job's memory), and a
  * fork waits for it, so no thread ever sees a half-done update. Same result, bit for bit: the
@@ -664,17 +667,18 @@ static int finish_background(void) { return 0; }
 
 /* Wait for the background job if it shares memory with one of `call`'s arrays. */
 static void settle(const Call *call) {
-    if (!background.pending)
-        return;
-    for (int i = 0; i < call->count; i++)
-        for (int j = 0; j < background.call.count; j++) {
-            char *a = call->views[i].buf, *b = background.call.views[j].buf;
-            Py_ssize_t len_a = call->views[i].len, len_b = background.call.views[j].len;
-            if (len_a > 0 && len_b > 0 && a < b + len_b && b < a + len_a) {
+    for (int i = 0; background.pending && i < call->count; i++)
+        for (int j = 0; background.pending && j < background.call.count; j++)
+            if (views_overlap(&call->views[i], &background.call.views[j]))
                 finish_background();
-                return;
-            }
-        }
+}
+
+/* A kernel declining its arrays: release them, and wait for the background job, since the
+ * caller's NumPy code could touch its memory. */
+static PyObject *decline(Call *call) {
+    release(call);
+    finish_background();
+    Py_RETURN_FALSE;
 }
 
 static PyObject *py_use_helper_thread(PyObject *self, PyObject *arg) {
@@ -840,16 +844,12 @@ OP_WRAPPERS(double, f64, 'd')
         if (!acquire(&call, args[0], 0, "fd", 0) || !acquire(&call, args[1], 0, FORMAT,       \
                                                                sizeof(T)) ||                  \
             !acquire(&call, args[2], 1, FORMAT, sizeof(T))) {                                 \
-            release(&call);                                                                   \
-            finish_background();                                                              \
-            Py_RETURN_FALSE;                                                                  \
+            return decline(&call);                                                            \
         }                                                                                     \
         ptrdiff_t k, rows;                                                                    \
         if (!rows_of(k_arg, LEN(1), &k, &rows) || LEN(0) != LEN(1) || LEN(2) != rows ||       \
             any_overlap(&call)) {                                                             \
-            release(&call);                                                                   \
-            finish_background();                                                              \
-            Py_RETURN_FALSE;                                                                  \
+            return decline(&call);                                                            \
         }                                                                                     \
         settle(&call);                                                                        \
         int t_double = call.views[0].itemsize == 8;                                           \
@@ -899,9 +899,7 @@ static void take_rows_range(const Call *call, size_t start, size_t end) {
         for (int i = 0; i < 3; i++) {                                                         \
             if (!acquire(&call, args[i], i == 2, formats[i], i == 1 ? 8 : (Py_ssize_t)sizeof(T)) \
                 || call.views[i].ndim != (i == 1 ? 1 : call.views[0].ndim)) {                 \
-                release(&call);                                                               \
-                finish_background();                                                          \
-                Py_RETURN_FALSE;                                                              \
+                return decline(&call);                                                        \
             }                                                                                 \
         }                                                                                     \
         Py_buffer *x = &call.views[0], *index = &call.views[1], *out = &call.views[2];       \
@@ -910,9 +908,7 @@ static void take_rows_range(const Call *call, size_t start, size_t end) {
         for (int d = 1; fits && d < x->ndim; d++)                                             \
             fits = out->shape[d] == x->shape[d];                                              \
         if (!fits || any_overlap(&call)) {                                                    \
-            release(&call);                                                                   \
-            finish_background();                                                              \
-            Py_RETURN_FALSE;                                                                  \
+            return decline(&call);                                                            \
         }                                                                                     \
         settle(&call);                                                                        \
         size_t row_bytes = (size_t)(x->len / x->shape[0]);                                    \
