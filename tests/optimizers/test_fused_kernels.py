@@ -409,7 +409,7 @@ def test_a_kernel_that_declines_waits_for_the_running_update(background):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_fork_waits_for_the_running_update():
+def test_a_fork_waits_for_the_running_update(background):
     code = """
 import os, numpy as np
 from numkeras import _compiled
